@@ -2,6 +2,7 @@
 
 #include <dnnl.hpp>
 
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <unordered_map>
@@ -154,6 +155,43 @@ void matmul(const MatmulShape& s, const float* A, const float* B, const float* b
     args.emplace(DNNL_ARG_SCRATCHPAD, memory(entry->scratch_md, ctx.engine, scratch.data()));
   entry->primitive.execute(ctx.stream, args);
   ctx.stream.wait();
+}
+
+}  // namespace heed::kernels
+
+namespace heed::kernels {
+
+std::vector<double> time_raw_dnnl_matmul(const MatmulShape& s, int warmup, int reps) {
+  Context& ctx = context();
+  const Key key{s.batch, s.M, s.K, s.N, s.trans_a, s.trans_b, s.accumulate, false,
+                ctx.precision};
+  Entry e = create(key);
+  // Operands filled once with ordinary values in [-1, 1) (no denormals); bf16 operands are
+  // converted once, outside the timed loop.
+  const std::int64_t na = s.batch * s.M * s.K, nb = s.batch * s.K * s.N;
+  Tensor a_f32 = Tensor::empty(Shape{na}), b_f32 = Tensor::empty(Shape{nb});
+  for (std::int64_t i = 0; i < na; ++i) a_f32.data()[i] = static_cast<float>(i % 17) / 8.5f - 1.f;
+  for (std::int64_t i = 0; i < nb; ++i) b_f32.data()[i] = static_cast<float>(i % 13) / 6.5f - 1.f;
+  const bool bf16 = ctx.precision == MatmulPrecision::kBf16;
+  Tensor a = bf16 ? to_bf16(a_f32.data(), na) : a_f32;
+  Tensor b = bf16 ? to_bf16(b_f32.data(), nb) : b_f32;
+  std::vector<float> c(s.batch * s.M * s.N, 0.f);
+  std::vector<char> scratch(std::max<size_t>(e.scratch_bytes, 1));
+  memory a_mem(e.a_md, ctx.engine, a.data()), b_mem(e.b_md, ctx.engine, b.data());
+  memory c_mem(e.c_md, ctx.engine, c.data());
+  std::unordered_map<int, memory> args{
+      {DNNL_ARG_SRC, a_mem}, {DNNL_ARG_WEIGHTS, b_mem}, {DNNL_ARG_DST, c_mem}};
+  if (e.scratch_bytes > 0)
+    args.emplace(DNNL_ARG_SCRATCHPAD, memory(e.scratch_md, ctx.engine, scratch.data()));
+  std::vector<double> times;
+  for (int i = 0; i < warmup + reps; ++i) {
+    const auto t0 = std::chrono::steady_clock::now();
+    e.primitive.execute(ctx.stream, args);
+    ctx.stream.wait();
+    const double dt = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    if (i >= warmup) times.push_back(dt);
+  }
+  return times;
 }
 
 }  // namespace heed::kernels

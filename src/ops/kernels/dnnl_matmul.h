@@ -9,6 +9,7 @@
 #pragma once
 
 #include <cstdint>
+#include <vector>
 
 namespace heed::kernels {
 
@@ -30,5 +31,14 @@ void matmul(const MatmulShape& shape, const float* A, const float* B, const floa
 
 // Number of distinct primitives created so far (for tests and benchmarks of the cache).
 std::int64_t matmul_primitives_created();
+
+}  // namespace heed::kernels
+
+namespace heed::kernels {
+
+// Benchmark baseline: times `reps` executions of one oneDNN matmul primitive for `shape`, created
+// once with its memory bound once (the best a hand-written oneDNN program does), after `warmup`
+// executions. Returns each execution's seconds.
+std::vector<double> time_raw_dnnl_matmul(const MatmulShape& shape, int warmup, int reps);
 
 }  // namespace heed::kernels
