@@ -57,6 +57,20 @@ void Node::add_grad(int i, const Tensor& g) {
     slot.tensor.copy_from_(g);
 }
 
+void Node::pass_grad_through(int i) {
+  CHECK(i >= 0 && i < num_inputs() && inputs_[i], name_, ": no gradient wanted for input ", i);
+  Node& input = *inputs_[i];
+  CHECK(input.shape().numel() == shape_.numel(), name_, ": gradient of shape ", shape_,
+        " cannot pass through to input ", i, " of shape ", input.shape());
+  if (!input.adopt_grad(grad_.with_shape(input.shape()))) add_grad(i, grad_);
+}
+
+bool Node::adopt_grad(const Tensor& g) {
+  if (grad_.defined()) return false;
+  grad_ = g;
+  return true;
+}
+
 void Node::seed_grad(const Tensor& g) {
   CHECK(g.shape() == shape_, "backward: seed gradient shape ", g.shape(),
         " differs from the output shape ", shape_);
@@ -100,6 +114,16 @@ Node::Slot AccumulateGrad::own_grad_slot(bool zero_fill) {
     return {leaf->grad, zero_fill};
   }
   return {leaf->grad, true};
+}
+
+bool AccumulateGrad::adopt_grad(const Tensor& g) {
+  std::shared_ptr<TensorImpl> leaf = leaf_.lock();
+  // A stale gradient may be a view into a flat buffer the optimizer owns (set_grad): keep it
+  // and copy into it rather than replacing it.
+  if (!leaf || leaf->grad.defined()) return false;
+  leaf->grad = g;
+  leaf->grad_stale = false;
+  return true;
 }
 
 std::shared_ptr<Node> gradient_edge(const Tensor& t) {

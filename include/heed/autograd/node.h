@@ -48,6 +48,11 @@ class Node {
   Slot grad_slot(int i);
   // Adds a whole tensor into input i's gradient (copies it if nothing is there yet).
   void add_grad(int i, const Tensor& g);
+  // For ops whose backward is the identity up to shape (reshape, squeeze, clone): hands this
+  // node's output gradient to input i, viewed with the input's shape. The input adopts the
+  // buffer when it has no gradient yet (no copy: this node is released right after its
+  // backward, so the buffer has one owner again), otherwise the gradient is added.
+  void pass_grad_through(int i);
 
   // ---- used by the recorder and the engine
   void set_inputs(std::vector<std::shared_ptr<Node>> inputs) { inputs_ = std::move(inputs); }
@@ -66,6 +71,8 @@ class Node {
  protected:
   // The buffer that receives this node's output gradient; `accumulate` as in grad_slot().
   virtual Slot own_grad_slot(bool zero_fill);
+  // Takes `g` as this node's output gradient if it has none yet; false if it already has one.
+  virtual bool adopt_grad(const Tensor& g);
 
   const char* name_;
   Shape shape_;
@@ -86,6 +93,7 @@ class AccumulateGrad final : public Node {
 
  protected:
   Slot own_grad_slot(bool zero_fill) override;
+  bool adopt_grad(const Tensor& g) override;
 
  private:
   std::weak_ptr<TensorImpl> leaf_;
