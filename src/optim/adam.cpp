@@ -45,7 +45,8 @@ const AdamOptions& checked(const char* name, const AdamOptions& o) {
         ")");
   CHECK(o.beta1 >= 0 && o.beta1 < 1, name, ": beta1 must be in [0, 1) (got ", o.beta1, ")");
   CHECK(o.beta2 >= 0 && o.beta2 < 1, name, ": beta2 must be in [0, 1) (got ", o.beta2, ")");
-  CHECK(o.eps >= 0, name, ": eps must be >= 0 (got ", o.eps, ")");
+  // eps > 0 (torch allows 0): with 0, an element with no gradient history computes 0/0.
+  CHECK(o.eps > 0, name, ": eps must be > 0 (got ", o.eps, ")");
   CHECK(o.weight_decay >= 0, name, ": weight_decay must be >= 0 (got ", o.weight_decay, ")");
   return o;
 }

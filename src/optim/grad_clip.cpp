@@ -74,7 +74,7 @@ float clip_grad_norm(const NamedParameters& parameters, float max_norm) {
   }
   const float norm = static_cast<float>(std::sqrt(sum));
   const float coefficient = optim_detail::clip_coefficient(norm, max_norm);
-  if (!(coefficient >= 1.f))
+  if (coefficient != 1.f)  // below 1, or NaN (torch scales by a NaN coefficient too)
     for (Tensor& grad : grads) optim_detail::scale(grad.data(), grad.numel(), coefficient);
   return norm;
 }

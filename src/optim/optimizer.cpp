@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <unordered_map>
+#include <unordered_set>
 
 #include "heed/util/check.h"
 #include "optim/grad_norm.h"
@@ -22,7 +23,7 @@ Optimizer::Optimizer(const char* name, const NamedParameters& parameters, float 
   set_lr(lr);
 
   // Lay out the slices, checking the list on the way.
-  std::unordered_map<std::string, size_t> by_name;
+  std::unordered_set<std::string> by_name;
   std::unordered_map<const TensorImpl*, size_t> by_tensor;
   Index total = 0;
   for (size_t i = 0; i < parameters_.size(); ++i) {
@@ -30,8 +31,8 @@ Optimizer::Optimizer(const char* name, const NamedParameters& parameters, float 
     CHECK(param.defined(), name_, ": parameter '", param_name, "' is undefined");
     CHECK(param.requires_grad() && param.is_leaf(), name_, ": parameter '", param_name,
           "' is not a leaf that requires grad");
-    auto [named, fresh_name] = by_name.emplace(param_name, i);
-    CHECK(fresh_name, name_, ": parameter name '", param_name, "' appears twice");
+    CHECK(by_name.insert(param_name).second, name_, ": parameter name '", param_name,
+          "' appears twice");
     auto [same, fresh_tensor] = by_tensor.emplace(param.impl(), i);
     CHECK(fresh_tensor, name_, ": parameters '", parameters_[same->second].first, "' and '",
           param_name, "' are the same tensor (list tied weights once)");
@@ -102,7 +103,8 @@ float Optimizer::clip_grad_norm(float max_norm) {
   const float norm = static_cast<float>(
       std::sqrt(optim_detail::sum_of_squares(grads_flat_.data(), grads_flat_.numel())));
   const float coefficient = optim_detail::clip_coefficient(norm, max_norm);
-  if (!(coefficient >= 1.f)) optim_detail::scale(grads_flat_.data(), grads_flat_.numel(), coefficient);
+  if (coefficient != 1.f)  // below 1, or NaN (torch scales by a NaN coefficient too)
+    optim_detail::scale(grads_flat_.data(), grads_flat_.numel(), coefficient);
   return norm;
 }
 

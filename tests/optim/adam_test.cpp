@@ -6,6 +6,7 @@
 
 #include "heed/util/parallel.h"
 #include "optim/quadratic_problem.h"
+#include "optim/thread_count.h"
 #include "testing/gradcheck.h"
 
 namespace heed {
@@ -130,7 +131,7 @@ TEST(Adam, UpdateIsBitwiseTheSameForOneAndTwoThreads) {
   // threads' boundaries fall mid-vector.
   const Index n = 3 * kParallelGrain + 5;
   auto run_with = [&](int threads) {
-    set_num_threads(threads);
+    testing::ThreadCount thread_count(threads);
     Rng rng(7);
     Tensor p = Tensor::normal(Shape{n}, rng).set_requires_grad(true);
     AdamW opt({{"p", p}}, AdamWOptions{.lr = 0.01f});
@@ -143,7 +144,6 @@ TEST(Adam, UpdateIsBitwiseTheSameForOneAndTwoThreads) {
   };
   const std::vector<float> one = run_with(1);
   const std::vector<float> two = run_with(2);
-  set_num_threads(0);
   EXPECT_EQ(std::memcmp(one.data(), two.data(), n * sizeof(float)), 0);
 }
 
@@ -154,6 +154,7 @@ TEST(Adam, BadOptionsNameTheOptimizerAndValue) {
   EXPECT_THROW_MSG(AdamW(problem.parameters(), AdamWOptions{.beta2 = -0.5f}),
                    "adamw: beta2 must be in [0, 1) (got -0.5)");
   EXPECT_THROW_MSG(Adam(problem.parameters(), AdamOptions{.lr = -1.f}), "adam: lr must be");
+  EXPECT_THROW_MSG(Adam(problem.parameters(), AdamOptions{.eps = 0}), "adam: eps must be > 0");
   EXPECT_THROW_MSG(Adam(problem.parameters(), AdamOptions{.weight_decay = -1.f}),
                    "adam: weight_decay must be >= 0");
   Adam opt(problem.parameters());

@@ -8,6 +8,7 @@
 #include "heed/optim/sgd.h"
 #include "heed/util/parallel.h"
 #include "optim/quadratic_problem.h"
+#include "optim/thread_count.h"
 #include "testing/gradcheck.h"
 
 namespace heed {
@@ -81,13 +82,12 @@ TEST(ClipGradNorm, NormIsBitwiseTheSameForOneAndTwoThreads) {
   Tensor p = Tensor::zeros(Shape{n}).set_requires_grad(true);
   Sgd opt({{"p", p}});
   auto norm_with = [&](int threads) {
-    set_num_threads(threads);
+    testing::ThreadCount thread_count(threads);
     Rng data(11);
     data.fill_normal(p.grad().data(), n, 0.f, 1.f);
     return opt.clip_grad_norm(1e9f);
   };
   const float one = norm_with(1), two = norm_with(2);
-  set_num_threads(0);
   EXPECT_EQ(one, two);
   EXPECT_NEAR(one, std::sqrt(double(n)), 0.01 * std::sqrt(double(n)));  // E[g²] = 1
 }

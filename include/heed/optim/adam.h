@@ -25,7 +25,7 @@ struct AdamOptions {
   float lr = 1e-3f;
   double beta1 = 0.9;
   double beta2 = 0.999;
-  double eps = 1e-8;
+  double eps = 1e-8;        // > 0 (torch allows 0, which divides 0 by 0 where v = 0)
   double weight_decay = 0;  // L2: added to the gradient as λ·p
 };
 
