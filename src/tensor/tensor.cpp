@@ -130,6 +130,16 @@ void Tensor::copy_from_(const Tensor& src) {
   parallel_copy(data(), src.data(), numel());
 }
 
+void Tensor::rebind_storage(std::shared_ptr<Storage> storage, Index offset) {
+  CHECK(defined(), "rebind_storage: undefined tensor");
+  CHECK(storage != nullptr, "rebind_storage: null storage");
+  CHECK(offset >= 0 && offset + numel() <= static_cast<Index>(storage->numel()),
+        "rebind_storage: view [", offset, ", ", offset + numel(), ") of a ", shape(),
+        " tensor exceeds storage of ", storage->numel(), " elements");
+  impl_->storage = std::move(storage);
+  impl_->offset = offset;
+}
+
 bool Tensor::requires_grad() const { return defined() && impl_->requires_grad; }
 
 Tensor& Tensor::set_requires_grad(bool requires_grad) {

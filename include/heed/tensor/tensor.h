@@ -65,6 +65,11 @@ class Tensor {
   Tensor copy_data() const;
   void fill_(float value);
   void copy_from_(const Tensor& src);  // same numel; no autograd
+  // Moves this tensor — every handle that shares it — onto `storage` at element `offset`,
+  // keeping its shape and autograd state. Values are not copied (copy them first). Used by
+  // optimizers to gather all parameters into one flat buffer (optim/optimizer.h); views taken
+  // earlier with with_shape()/detach() keep the old storage.
+  void rebind_storage(std::shared_ptr<Storage> storage, Index offset);
 
   // ---- autograd
   bool requires_grad() const;

@@ -1,0 +1,61 @@
+// Adam (Kingma & Ba, "Adam: A Method for Stochastic Optimization", ICLR 2015, Algorithm 1) and
+// AdamW (Loshchilov & Hutter, "Decoupled Weight Decay Regularization", ICLR 2019, Algorithm 2),
+// numerically as torch.optim.Adam / torch.optim.AdamW (torch 1.13, amsgrad=False,
+// maximize=False). For step t = 1, 2, ..., every element of every parameter p with gradient g:
+//
+//   AdamW only:  p ← p · (1 − lr·λ)                  decoupled weight decay
+//   Adam only:   g ← g + λ·p                         L2 penalty folded into the gradient
+//   m ← β1·m + (1 − β1)·g                            first moment   (state "exp_avg")
+//   v ← β2·v + (1 − β2)·g²                           second moment  (state "exp_avg_sq")
+//   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
+//
+// λ = weight_decay. Bias corrections are computed in double, the update in float (as torch).
+// The update is one fused OpenMP loop over the optimizer's flat parameter, gradient and moment
+// buffers (see optim/optimizer.h, which also says how parameters without a gradient are treated:
+// as a zero gradient, which still moves the moments and the parameter).
+#pragma once
+
+#include "heed/optim/optimizer.h"
+
+namespace heed {
+
+// Hyperparameters other than lr are double, like torch's Python floats: 1 − β2 is computed from
+// β2, and from float 0.999 it would come out 1.3e-5 (relative) away from torch's 0.001.
+struct AdamOptions {
+  float lr = 1e-3f;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;        // > 0 (torch allows 0, which divides 0 by 0 where v = 0)
+  double weight_decay = 0;  // L2: added to the gradient as λ·p
+};
+
+// torch.optim.AdamW's defaults (note weight_decay 0.01, unlike Adam).
+struct AdamWOptions {
+  float lr = 1e-3f;
+  double beta1 = 0.9;
+  double beta2 = 0.999;
+  double eps = 1e-8;
+  double weight_decay = 1e-2;  // decoupled: p ← p·(1 − lr·λ) before the Adam step
+};
+
+class Adam : public Optimizer {
+ public:
+  explicit Adam(const NamedParameters& parameters, const AdamOptions& options = {});
+
+ protected:
+  // Shared by AdamW: `decoupled` selects where weight decay applies.
+  Adam(const char* name, const NamedParameters& parameters, const AdamOptions& options,
+       bool decoupled);
+  void update(std::int64_t step) override;
+
+ private:
+  AdamOptions options_;
+  bool decoupled_;
+};
+
+class AdamW final : public Adam {
+ public:
+  explicit AdamW(const NamedParameters& parameters, const AdamWOptions& options = {});
+};
+
+}  // namespace heed
