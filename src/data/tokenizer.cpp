@@ -2,7 +2,8 @@
 //
 // Training streams the input files through LineReader into SentencePiece's SentenceIterator
 // interface, so inputs may be gzip-compressed and paths may contain commas (SentencePiece's own
-// `--input` flag is a comma-separated list of plain files).
+// `--input` flag is a comma-separated list of plain files). Nothing else in unigram or BPE
+// training is random, so for given inputs, options and num_threads the model is deterministic.
 #include "heed/data/tokenizer.h"
 
 #include <sentencepiece_processor.h>
@@ -11,10 +12,10 @@
 #include <exception>
 #include <filesystem>
 #include <optional>
-#include <thread>
 #include <unordered_map>
 
 #include "data/line_reader.h"
+#include "heed/tensor/rng.h"
 #include "heed/util/check.h"
 
 namespace heed {
@@ -64,6 +65,48 @@ class FileSentenceIterator : public spm::SentenceIterator {
   spm::util::Status status_;
 };
 
+// Feeds SentencePiece sentences held in memory.
+class VectorSentenceIterator : public spm::SentenceIterator {
+ public:
+  explicit VectorSentenceIterator(const std::vector<std::string>& sentences)
+      : sentences_(sentences) {}
+
+  bool done() const override { return index_ >= sentences_.size(); }
+  const std::string& value() const override { return sentences_[index_]; }
+  spm::util::Status status() const override { return {}; }
+  void Next() override { ++index_; }
+
+ private:
+  const std::vector<std::string>& sentences_;
+  size_t index_ = 0;
+};
+
+// A uniform random sample of `size` of the lines SentencePiece would train on (non-empty, at most
+// max_sentence_length bytes), by reservoir sampling (Vitter's algorithm R) with Rng(seed).
+// SentencePiece's own --input_sentence_size sampler has a fixed, built-in seed; this one makes
+// the sample depend on the options' seed.
+std::vector<std::string> sample_lines(const TokenizerTrainOptions& options) {
+  const auto size = static_cast<size_t>(options.input_sentence_size);
+  Rng rng(options.seed);
+  std::vector<std::string> sample;
+  sample.reserve(size);
+  std::int64_t seen = 0;
+  std::string line;
+  for (const std::string& path : options.input_files) {
+    LineReader reader(path);
+    while (reader.next(line)) {
+      if (line.empty() || line.size() > static_cast<size_t>(options.max_sentence_length)) continue;
+      if (sample.size() < size) {
+        sample.push_back(line);
+      } else if (const std::int64_t j = rng.randint(0, seen + 1); j < static_cast<std::int64_t>(size)) {
+        sample[j] = line;
+      }
+      ++seen;
+    }
+  }
+  return sample;
+}
+
 }  // namespace
 
 std::string Tokenizer::train(const TokenizerTrainOptions& options) {
@@ -94,8 +137,6 @@ std::string Tokenizer::train(const TokenizerTrainOptions& options) {
       {"model_type", options.model_type == SubwordModel::kUnigram ? "unigram" : "bpe"},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"character_coverage", std::to_string(options.character_coverage)},
-      {"input_sentence_size", std::to_string(options.input_sentence_size)},
-      {"shuffle_input_sentence", "true"},
       {"max_sentence_length", std::to_string(options.max_sentence_length)},
       {"num_threads", std::to_string(options.num_threads)},
       {"pad_id", std::to_string(kPadId)},
@@ -106,17 +147,16 @@ std::string Tokenizer::train(const TokenizerTrainOptions& options) {
       {"minloglevel", "1"},  // warnings and errors only, no per-iteration progress
   };
 
-  // SentencePiece draws from a thread_local generator that is seeded from the global seed the
-  // first time a thread uses it. Training on a fresh thread makes every call start from `seed`,
-  // however many models this process has trained before.
   spm::util::Status status;
-  spm::SetRandomGeneratorSeed(options.seed);
-  std::thread worker([&] {
+  if (options.input_sentence_size > 0) {
+    const std::vector<std::string> sample = sample_lines(options);
+    VectorSentenceIterator sentences(sample);
+    status = spm::SentencePieceTrainer::Train(args, &sentences);
+  } else {
     FileSentenceIterator sentences(options.input_files);
     status = spm::SentencePieceTrainer::Train(args, &sentences);
     if (status.ok()) status = sentences.status();
-  });
-  worker.join();
+  }
   CHECK(status.ok(), "Tokenizer::train: training ", prefix, ".model from ", inputs,
         " failed: ", status.ToString());
   return prefix + ".model";

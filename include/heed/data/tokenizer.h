@@ -45,10 +45,11 @@ struct TokenizerTrainOptions {
   double character_coverage = 1.0;
   // Train on a random sample of this many lines (0: all lines) — for large corpora.
   std::int64_t input_sentence_size = 0;
+  std::uint64_t seed = 1;  // of that sample (heed::Rng)
   // Lines longer than this (in bytes) are left out of training (SentencePiece's default: 4192).
   int max_sentence_length = 4192;
-  // Seeds SentencePiece's sampling; with a fixed seed and thread count training is deterministic.
-  std::uint32_t seed = 1;
+  // Training is deterministic for given inputs, options and num_threads; a different thread
+  // count gives a slightly different model.
   int num_threads = 1;
 };
 
