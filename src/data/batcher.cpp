@@ -222,9 +222,10 @@ Batcher<Example>::Batcher(std::vector<Example> examples, const BatcherOptions& o
   CHECK(options.max_tokens > 0 && options.max_batch_size >= 0 && options.max_length >= 0 &&
             options.max_sentences >= 0 && options.chunk_size > 0,
         "Batcher: max_tokens and chunk_size must be > 0, max_batch_size, max_length and "
-        "max_sentences >= 0 (got max_tokens=", options.max_tokens, ", chunk_size=",
-        options.chunk_size, ", max_batch_size=", options.max_batch_size, ", max_length=",
-        options.max_length, ", max_sentences=", options.max_sentences, ")");
+        "max_sentences >= 0 (got max_tokens=",
+        options.max_tokens, ", chunk_size=", options.chunk_size,
+        ", max_batch_size=", options.max_batch_size, ", max_length=", options.max_length,
+        ", max_sentences=", options.max_sentences, ")");
   constexpr bool kTranslation = std::is_same_v<Example, TranslationExample>;
   CHECK(options.max_length != 1 || !kTranslation,
         "Batcher: max_length must be >= 2 for translation (target + EOS), got 1");
@@ -247,9 +248,9 @@ Batcher<Example>::Batcher(std::vector<Example> examples, const BatcherOptions& o
     }
     const Extent e = extent(example);
     CHECK(e.length * e.width <= options.max_tokens, "Batcher: example ", i, " alone needs ",
-          e.length, e.width > 1 ? str(" × ", e.width) : std::string(), " = ",
-          e.length * e.width, " tokens, more than max_tokens=", options.max_tokens,
-          " (limit it with max_length", e.width > 1 ? "/max_sentences" : "", ")");
+          e.length, e.width > 1 ? str(" × ", e.width) : std::string(), " = ", e.length * e.width,
+          " tokens, more than max_tokens=", options.max_tokens, " (limit it with max_length",
+          e.width > 1 ? "/max_sentences" : "", ")");
     examples_.push_back(std::move(example));
     ids_.push_back(i);
     sizes_.push_back({e.length, e.width});
@@ -341,8 +342,8 @@ typename Batcher<Example>::Batch Batcher<Example>::next() {
 
 template <typename Example>
 void Batcher<Example>::set_state(const BatcherState& state) {
-  CHECK(state.epoch >= 0 && state.position >= 0, "Batcher::set_state: bad state (epoch=",
-        state.epoch, ", position=", state.position, ")");
+  CHECK(state.epoch >= 0 && state.position >= 0,
+        "Batcher::set_state: bad state (epoch=", state.epoch, ", position=", state.position, ")");
   state_ = state;
   plan_epoch();
   CHECK(state.position <= batches_per_epoch(), "Batcher::set_state: position ", state.position,
@@ -371,8 +372,8 @@ typename Batcher<Example>::Batch Batcher<Example>::collate(
   std::vector<const Example*> rows;
   rows.reserve(indices.size());
   for (std::int64_t i : indices) {
-    CHECK(i >= 0 && i < size(), "Batcher::collate: example index ", i, " out of range [0, ",
-          size(), ")");
+    CHECK(i >= 0 && i < size(), "Batcher::collate: example index ", i, " out of range [0, ", size(),
+          ")");
     rows.push_back(&examples_[i]);
   }
   Batch batch = heed::collate(rows);

@@ -37,8 +37,7 @@ void malformed(const char* reader, bool skip, ReadStats& stats, const std::strin
 void check_not_empty(const char* reader, std::int64_t examples, const ReadStats& stats,
                      const std::string& path) {
   CHECK(examples > 0, reader, ": no examples in ", path, " (", stats.lines, " lines",
-        stats.skipped > 0 ? str(", ", stats.skipped, " skipped as malformed") : std::string(),
-        ")");
+        stats.skipped > 0 ? str(", ", stats.skipped, " skipped as malformed") : std::string(), ")");
 }
 
 std::string join_names(const std::vector<std::string>& items) {
@@ -102,8 +101,8 @@ CsvParse parse_csv(const std::string& record, std::vector<std::string>& fields) 
           field.clear();
           state = State::kFieldStart;
         } else if (c == '"') {
-          return {CsvStatus::kError, str("quote inside an unquoted field (column ",
-                                         fields.size(), ", character ", i + 1, ")")};
+          return {CsvStatus::kError, str("quote inside an unquoted field (column ", fields.size(),
+                                         ", character ", i + 1, ")")};
         } else {
           field += c;
         }
@@ -138,8 +137,8 @@ CsvParse parse_csv(const std::string& record, std::vector<std::string>& fields) 
 // Reads one record into `fields`, joining lines while a quoted field is open. Returns false at
 // the end of the file. `first_line` is set to the line the record starts on; `error` is set for
 // a malformed record (the record is consumed either way).
-bool next_csv_record(LineReader& reader, std::vector<std::string>& fields,
-                     std::int64_t& first_line, std::string& error) {
+bool next_csv_record(LineReader& reader, std::vector<std::string>& fields, std::int64_t& first_line,
+                     std::string& error) {
   std::string record;
   if (!reader.next(record)) return false;
   first_line = reader.line_number();
@@ -196,9 +195,8 @@ int resolve_column(const Column& column, const char* role, const std::vector<std
           "' is not in the header of ", path, " (header: ", join_names(header), ")");
     return static_cast<int>(it - header.begin());
   }
-  CHECK(column.index >= 0 && column.index < num_fields, "read_classification: ", role,
-        " column ", column.index, " is out of range for ", path, " (", num_fields,
-        " fields per row)");
+  CHECK(column.index >= 0 && column.index < num_fields, "read_classification: ", role, " column ",
+        column.index, " is out of range for ", path, " (", num_fields, " fields per row)");
   return column.index;
 }
 
@@ -325,8 +323,9 @@ std::vector<LabeledRow> read_label_text_rows(const std::string& path,
   std::string line;
   while (reader.next(line)) {
     const size_t label_end = line.find_first_of(" \t");
-    const size_t text_start =
-        label_end == std::string::npos ? std::string::npos : line.find_first_not_of(" \t", label_end);
+    const size_t text_start = label_end == std::string::npos
+                                  ? std::string::npos
+                                  : line.find_first_not_of(" \t", label_end);
     if (label_end == 0) {
       malformed(kReader, options.skip_malformed, stats, path, reader.line_number(),
                 is_blank(line) ? "empty line" : "line starts with whitespace, not a label");
@@ -365,8 +364,8 @@ std::vector<LabeledRow> read_field_rows(const std::string& path,
     if (label_index < 0 && num_fields >= 0) {
       label_index = resolve_column(options.label_column, "label", header, options.has_header,
                                    num_fields, path);
-      text_index = resolve_column(options.text_column, "text", header, options.has_header,
-                                  num_fields, path);
+      text_index =
+          resolve_column(options.text_column, "text", header, options.has_header, num_fields, path);
       CHECK(label_index != text_index, kReader, ": label and text are the same column (",
             label_index, ") in ", path);
     }

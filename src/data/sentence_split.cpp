@@ -12,7 +12,9 @@ namespace {
 constexpr std::array<std::string_view, 11> kAbbreviations = {
     "mr", "mrs", "ms", "dr", "prof", "st", "jr", "sr", "vs", "etc", "cf"};
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 bool is_ascii_upper(char c) { return c >= 'A' && c <= 'Z'; }
 bool is_ascii_alpha(char c) { return is_ascii_upper(c) || (c >= 'a' && c <= 'z'); }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
@@ -41,7 +43,9 @@ size_t closer_length(std::string_view s, size_t i) {
 // Can a sentence start at s[i]: an uppercase letter, a digit or an opening quote/bracket.
 bool can_start_sentence(std::string_view s, size_t i) {
   const char c = s[i];
-  if (is_ascii_upper(c) || is_digit(c) || c == '"' || c == '\'' || c == '(' || c == '[') return true;
+  if (is_ascii_upper(c) || is_digit(c) || c == '"' || c == '\'' || c == '(' || c == '[') {
+    return true;
+  }
   for (std::string_view opener : {"\u201C", "\u2018", "\u00AB"}) {  // “ ‘ «
     if (starts_with_at(s, i, opener)) return true;
   }

@@ -98,7 +98,8 @@ std::vector<std::string> sample_lines(const TokenizerTrainOptions& options) {
       if (line.empty() || line.size() > static_cast<size_t>(options.max_sentence_length)) continue;
       if (sample.size() < size) {
         sample.push_back(line);
-      } else if (const std::int64_t j = rng.randint(0, seen + 1); j < static_cast<std::int64_t>(size)) {
+      } else if (const std::int64_t j = rng.randint(0, seen + 1);
+                 j < static_cast<std::int64_t>(size)) {
         sample[j] = line;
       }
       ++seen;
@@ -119,19 +120,21 @@ std::string Tokenizer::train(const TokenizerTrainOptions& options) {
   CHECK(options.vocab_size > kEosId + 1, "Tokenizer::train: vocab_size must exceed the ",
         kEosId + 1, " special ids (got ", options.vocab_size, ")");
   CHECK(options.character_coverage > 0.0 && options.character_coverage <= 1.0,
-        "Tokenizer::train: character_coverage must be in (0, 1] (got ",
-        options.character_coverage, ")");
+        "Tokenizer::train: character_coverage must be in (0, 1] (got ", options.character_coverage,
+        ")");
   CHECK(options.input_sentence_size >= 0 && options.max_sentence_length > 0 &&
             options.num_threads > 0,
         "Tokenizer::train: input_sentence_size must be >= 0, max_sentence_length and "
-        "num_threads > 0 (got ", options.input_sentence_size, ", ", options.max_sentence_length,
-        ", ", options.num_threads, ")");
+        "num_threads > 0 (got ",
+        options.input_sentence_size, ", ", options.max_sentence_length, ", ", options.num_threads,
+        ")");
   for (const std::string& path : options.input_files) {
     CHECK(std::filesystem::is_regular_file(path), "Tokenizer::train: input file ", path,
           " does not exist");
   }
 
-  const std::string prefix = (std::filesystem::path(options.model_dir) / options.model_name).string();
+  const std::string prefix =
+      (std::filesystem::path(options.model_dir) / options.model_name).string();
   const std::unordered_map<std::string, std::string> args = {
       {"model_prefix", prefix},
       {"model_type", options.model_type == SubwordModel::kUnigram ? "unigram" : "bpe"},
@@ -169,9 +172,9 @@ Tokenizer Tokenizer::load(const std::string& model_path) {
   CHECK(processor->pad_id() == kPadId && processor->unk_id() == kUnkId &&
             processor->bos_id() == kBosId && processor->eos_id() == kEosId,
         "Tokenizer::load: ", model_path, " has special ids pad=", processor->pad_id(),
-        " unk=", processor->unk_id(), " bos=", processor->bos_id(), " eos=",
-        processor->eos_id(), "; heed needs pad=", kPadId, " unk=", kUnkId, " bos=", kBosId,
-        " eos=", kEosId, " (train it with Tokenizer::train or spm_train --pad_id=0 --unk_id=1 "
+        " unk=", processor->unk_id(), " bos=", processor->bos_id(), " eos=", processor->eos_id(),
+        "; heed needs pad=", kPadId, " unk=", kUnkId, " bos=", kBosId, " eos=", kEosId,
+        " (train it with Tokenizer::train or spm_train --pad_id=0 --unk_id=1 "
         "--bos_id=2 --eos_id=3)");
   Tokenizer tokenizer;
   tokenizer.processor_ = std::move(processor);

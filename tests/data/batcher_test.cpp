@@ -16,8 +16,8 @@ using Ids = std::vector<std::int32_t>;
 std::vector<ClassificationExample> classification_examples(const std::vector<int>& lengths) {
   std::vector<ClassificationExample> examples;
   for (size_t i = 0; i < lengths.size(); ++i) {
-    examples.push_back({Ids(lengths[i], static_cast<std::int32_t>(10 + i)),
-                        static_cast<std::int32_t>(i % 3)});
+    examples.push_back(
+        {Ids(lengths[i], static_cast<std::int32_t>(10 + i)), static_cast<std::int32_t>(i % 3)});
   }
   return examples;
 }
@@ -36,8 +36,12 @@ std::vector<TranslationExample> translation_examples(int n, std::uint64_t seed) 
     const auto S = rng.randint(1, 30);
     const auto T = std::max<std::int64_t>(1, S + rng.randint(-3, 4));
     TranslationExample e;
-    for (std::int64_t s = 0; s < S; ++s) e.source.push_back(static_cast<std::int32_t>(rng.randint(4, 500)));
-    for (std::int64_t t = 0; t < T; ++t) e.target.push_back(static_cast<std::int32_t>(rng.randint(4, 500)));
+    for (std::int64_t s = 0; s < S; ++s) {
+      e.source.push_back(static_cast<std::int32_t>(rng.randint(4, 500)));
+    }
+    for (std::int64_t t = 0; t < T; ++t) {
+      e.target.push_back(static_cast<std::int32_t>(rng.randint(4, 500)));
+    }
     examples.push_back(std::move(e));
   }
   return examples;
@@ -215,9 +219,12 @@ TEST(Batcher, RestoredStateReproducesTheFollowingBatches) {
       const auto reached = [&] {
         const BatcherState& s = run.state();
         switch (point) {
-          case SavePoint::kStart: return true;
-          case SavePoint::kMidEpoch1: return s.epoch == 1 && s.position == run.batches_per_epoch() / 2;
-          case SavePoint::kEndOfEpoch1: return s.epoch == 1 && run.at_epoch_end();
+          case SavePoint::kStart:
+            return true;
+          case SavePoint::kMidEpoch1:
+            return s.epoch == 1 && s.position == run.batches_per_epoch() / 2;
+          case SavePoint::kEndOfEpoch1:
+            return s.epoch == 1 && run.at_epoch_end();
         }
         return false;
       };

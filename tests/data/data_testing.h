@@ -1,15 +1,14 @@
 // Helpers for the data tests: a scratch directory and writers for plain and gzip files.
 #pragma once
 
+#include <gtest/gtest.h>
+#include <unistd.h>
 #include <zlib.h>
 
 #include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
-#include <unistd.h>
 
 namespace heed::testing {
 

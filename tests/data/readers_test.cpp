@@ -5,8 +5,8 @@
 #include <algorithm>
 #include <filesystem>
 
-#include "data/line_reader.h"
 #include "data/data_testing.h"
+#include "data/line_reader.h"
 #include "testing/gradcheck.h"  // EXPECT_THROW_MSG
 
 namespace heed {
@@ -21,7 +21,8 @@ using testing::write_gzip;
 TEST(LineReader, PlainAndGzipGiveTheSameLines) {
   TempDir dir;
   const std::string long_line(300000, 'x');  // several gzgets chunks
-  const std::string content = "\xEF\xBB\xBF" "first\r\nsecond\n\n" + long_line + "\nlast without newline";
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string content = bom + "first\r\nsecond\n\n" + long_line + "\nlast without newline";
   const std::string plain = write_file(dir.file("a.txt"), content);
   const std::string packed = write_gzip(dir.file("a.txt.renamed"), content);  // no .gz suffix
   EXPECT_FALSE(data_internal::is_gzip_file(plain));
@@ -102,8 +103,9 @@ TEST(ReadParallel, NothingLeftIsAnError) {
   const std::string tgt = write_file(dir.file("t.txt"), "x\ny\n");
   EXPECT_THROW_MSG(read_parallel_files(src, tgt, {.skip_malformed = true}),
                    "no examples in " + src + " (2 lines, 2 skipped as malformed)");
-  EXPECT_THROW_MSG(read_parallel_files(write_file(dir.file("e1"), ""), write_file(dir.file("e2"), "")),
-                   "no examples in " + dir.file("e1"));
+  EXPECT_THROW_MSG(
+      read_parallel_files(write_file(dir.file("e1"), ""), write_file(dir.file("e2"), "")),
+      "no examples in " + dir.file("e1"));
 }
 
 TEST(ReadTsvPairs, FieldsAndErrors) {
@@ -128,8 +130,8 @@ TEST(ReadTsvPairs, FieldsAndErrors) {
 TEST(ReadClassification, TsvWithHeaderByColumnName) {
   TempDir dir;
   // GLUE SST-2 layout: sentence first, label second, trailing space in the sentence kept.
-  const std::string path = write_file(dir.file("train.tsv"),
-                                      "sentence\tlabel\nit 's great \t1\ndull \t0\nfine \t1\n");
+  const std::string path =
+      write_file(dir.file("train.tsv"), "sentence\tlabel\nit 's great \t1\ndull \t0\nfine \t1\n");
   const ClassificationData data = read_classification(
       path, {.label_column = Column::named("label"), .text_column = Column::named("sentence")});
   EXPECT_EQ(data.texts, (std::vector<std::string>{"it 's great ", "dull ", "fine "}));
@@ -154,7 +156,8 @@ TEST(ReadClassification, LabelsSortNumericallyOrAsStrings) {
 
 TEST(ReadClassification, GivenLabelsAndUnknownLabel) {
   TempDir dir;
-  const std::string path = write_file(dir.file("dev.tsv"), "text\tlabel\nok\tpos\nmeh\tmid\nbad\tneg\n");
+  const std::string path =
+      write_file(dir.file("dev.tsv"), "text\tlabel\nok\tpos\nmeh\tmid\nbad\tneg\n");
   ClassificationReadOptions options{.label_column = Column::named("label"),
                                     .text_column = Column::named("text"),
                                     .labels = {"neg", "pos"}};
@@ -189,33 +192,32 @@ TEST(ReadClassification, WrongFieldCountAndEmptyText) {
 TEST(ReadClassification, ColumnErrorsNameTheFile) {
   TempDir dir;
   const std::string path = write_file(dir.file("a.tsv"), "sentence\tlabel\nx\t1\n");
-  EXPECT_THROW_MSG(read_classification(path, {.label_column = Column::named("label"),
-                                              .text_column = Column::named("text")}),
-                   "text column 'text' is not in the header of " + path + " (header: sentence, label)");
-  EXPECT_THROW_MSG(read_classification(path, {.label_column = Column::at(0),
-                                              .text_column = Column::at(2)}),
-                   "text column 2 is out of range for " + path + " (2 fields per row)");
-  EXPECT_THROW_MSG(read_classification(path, {.has_header = false,
-                                              .label_column = Column::named("label")}),
-                   "is read without a header");
+  EXPECT_THROW_MSG(
+      read_classification(
+          path, {.label_column = Column::named("label"), .text_column = Column::named("text")}),
+      "text column 'text' is not in the header of " + path + " (header: sentence, label)");
+  EXPECT_THROW_MSG(
+      read_classification(path, {.label_column = Column::at(0), .text_column = Column::at(2)}),
+      "text column 2 is out of range for " + path + " (2 fields per row)");
+  EXPECT_THROW_MSG(
+      read_classification(path, {.has_header = false, .label_column = Column::named("label")}),
+      "is read without a header");
 }
 
 TEST(ReadClassification, CsvQuoting) {
   TempDir dir;
-  const std::string path = write_file(
-      dir.file("reviews.csv"),
-      "label,text\r\n"
-      "pos,\"Great, really great\"\r\n"
-      "neg,\"He said \"\"no\"\".\"\r\n"
-      "pos,\"two\nlines\"\r\n"
-      "neg,plain text\r\n"
-      "pos,\"\"\"quoted\"\" start\"\r\n");
-  const ClassificationData data = read_classification(
-      path, {.format = ClassificationFormat::kCsv, .label_column = Column::named("label"),
-             .text_column = Column::named("text")});
+  const std::string path = write_file(dir.file("reviews.csv"),
+                                      "label,text\r\n"
+                                      "pos,\"Great, really great\"\r\n"
+                                      "neg,\"He said \"\"no\"\".\"\r\n"
+                                      "pos,\"two\nlines\"\r\n"
+                                      "neg,plain text\r\n"
+                                      "pos,\"\"\"quoted\"\" start\"\r\n");
+  const ClassificationData data = read_classification(path, {.format = ClassificationFormat::kCsv,
+                                                             .label_column = Column::named("label"),
+                                                             .text_column = Column::named("text")});
   EXPECT_EQ(data.texts, (std::vector<std::string>{"Great, really great", "He said \"no\".",
-                                                  "two\nlines", "plain text",
-                                                  "\"quoted\" start"}));
+                                                  "two\nlines", "plain text", "\"quoted\" start"}));
   EXPECT_EQ(data.labels, (std::vector<std::int32_t>{1, 0, 1, 0, 1}));
   EXPECT_EQ(data.stats.lines, 7);  // the quoted line break makes 7 physical lines
 }
@@ -226,7 +228,8 @@ TEST(ReadClassification, CsvErrorsReportTheRecordsFirstLine) {
   const std::string stray = write_file(dir.file("stray.csv"), "1,\"a\nb\"\n0,5\" screen\n");
   EXPECT_THROW_MSG(read_classification(stray, csv), stray + ":3: quote inside an unquoted field");
   const std::string after = write_file(dir.file("after.csv"), "1,\"a\"b\n");
-  EXPECT_THROW_MSG(read_classification(after, csv), after + ":1: unexpected 'b' after a closing quote");
+  EXPECT_THROW_MSG(read_classification(after, csv),
+                   after + ":1: unexpected 'b' after a closing quote");
   const std::string open = write_file(dir.file("open.csv"), "1,ok\n0,\"never closed\nmore\n");
   EXPECT_THROW_MSG(read_classification(open, csv),
                    open + ":2: quoted field opened here is never closed (end of file at line 3)");
@@ -241,12 +244,13 @@ TEST(ParseCsvLine, Fields) {
 
 TEST(ReadClassification, LabelTextLines) {
   TempDir dir;
-  const std::string path = write_file(dir.file("stsa.binary.train"),
-                                      "1 a gorgeous film .\n0\tdull\n0\n 1 indented\n1  two  spaces \n");
+  const std::string path =
+      write_file(dir.file("stsa.binary.train"),
+                 "1 a gorgeous film .\n0\tdull\n0\n 1 indented\n1  two  spaces \n");
   const ClassificationReadOptions options{.format = ClassificationFormat::kLabelText};
   EXPECT_THROW_MSG(read_classification(path, options), path + ":3: no text after the label '0'");
-  const ClassificationData data =
-      read_classification(path, {.format = ClassificationFormat::kLabelText, .skip_malformed = true});
+  const ClassificationData data = read_classification(
+      path, {.format = ClassificationFormat::kLabelText, .skip_malformed = true});
   EXPECT_EQ(data.texts, (std::vector<std::string>{"a gorgeous film .", "dull", "two  spaces "}));
   EXPECT_EQ(data.labels, (std::vector<std::int32_t>{1, 0, 1}));
   EXPECT_EQ(data.stats.skipped, 2);
@@ -287,16 +291,16 @@ TEST(ReadRealData, Multi30kSst2Imdb) {
       {.label_column = Column::named("label"), .text_column = Column::named("sentence")});
   EXPECT_EQ(glue_train.stats.examples, 67349);
   EXPECT_EQ(count(glue_train.labels, 1), 37569);
-  const ClassificationData glue_dev = read_classification(
-      kSharedData + "/sst2/glue/dev.tsv", {.label_column = Column::named("label"),
-                                           .text_column = Column::named("sentence"),
-                                           .labels = glue_train.label_names});
+  const ClassificationData glue_dev = read_classification(kSharedData + "/sst2/glue/dev.tsv",
+                                                          {.label_column = Column::named("label"),
+                                                           .text_column = Column::named("sentence"),
+                                                           .labels = glue_train.label_names});
   EXPECT_EQ(glue_dev.stats.examples, 872);
   EXPECT_EQ(count(glue_dev.labels, 0), 428);
 
-  const ClassificationData sst_test = read_classification(
-      kSharedData + "/sst2/sst_sentences/stsa.binary.test",
-      {.format = ClassificationFormat::kLabelText});
+  const ClassificationData sst_test =
+      read_classification(kSharedData + "/sst2/sst_sentences/stsa.binary.test",
+                          {.format = ClassificationFormat::kLabelText});
   EXPECT_EQ(sst_test.stats.examples, 1821);
   EXPECT_EQ(count(sst_test.labels, 0), 912);
   EXPECT_EQ(count(sst_test.labels, 1), 909);

@@ -24,7 +24,8 @@ TEST(SentenceSplit, NoSplitBeforeLowercaseOrWithoutSpace) {
             (Sentences{"It was... well, fine. ok then"}));
   EXPECT_EQ(split_sentences("It costs 3.50 dollars.Really"),
             (Sentences{"It costs 3.50 dollars.Really"}));
-  EXPECT_EQ(split_sentences("See www.imdb.com for more."), (Sentences{"See www.imdb.com for more."}));
+  EXPECT_EQ(split_sentences("See www.imdb.com for more."),
+            (Sentences{"See www.imdb.com for more."}));
 }
 
 TEST(SentenceSplit, Abbreviations) {
@@ -58,7 +59,8 @@ TEST(SentenceSplit, QuotesAndBrackets) {
 TEST(SentenceSplit, LineBreaksAndBrTags) {
   EXPECT_EQ(split_sentences("First part<br /><br />second part<br/>third<BR>fourth"),
             (Sentences{"First part", "second part", "third", "fourth"}));
-  EXPECT_EQ(split_sentences("one\ntwo\r\nthree. Four"), (Sentences{"one", "two", "three.", "Four"}));
+  EXPECT_EQ(split_sentences("one\ntwo\r\nthree. Four"),
+            (Sentences{"one", "two", "three.", "Four"}));
   EXPECT_EQ(split_sentences("a <b>bold</b> <brand> word"),
             (Sentences{"a <b>bold</b> <brand> word"}));  // not line breaks
   EXPECT_EQ(split_sentences("<br /> <br />"), (Sentences{}));
@@ -69,17 +71,17 @@ TEST(SentenceSplit, ImdbStyleReview) {
   const std::string review =
       "This movie was awful. I mean it!<br /><br />Mr. Bean would have done better... "
       "Don't watch it.<br /><br />1/10";
-  EXPECT_EQ(split_sentences(review), (Sentences{"This movie was awful.", "I mean it!",
-                                                "Mr. Bean would have done better...",
-                                                "Don't watch it.", "1/10"}));
+  EXPECT_EQ(split_sentences(review),
+            (Sentences{"This movie was awful.", "I mean it!", "Mr. Bean would have done better...",
+                       "Don't watch it.", "1/10"}));
 }
 
 TEST(SplitDocument, LimitsTruncateAndCount) {
   DocumentLimitStats stats;
   const DocumentLimits limits{.max_sentences = 2, .max_words_per_sentence = 3};
-  EXPECT_EQ(split_document("One two three four five. Short one. Dropped here. And here.", limits,
-                           &stats),
-            (Sentences{"One two three", "Short one."}));
+  EXPECT_EQ(
+      split_document("One two three four five. Short one. Dropped here. And here.", limits, &stats),
+      (Sentences{"One two three", "Short one."}));
   EXPECT_EQ(split_document("A  b\tc d.", limits, &stats), (Sentences{"A  b\tc"}));
   EXPECT_EQ(stats.documents, 2);
   EXPECT_EQ(stats.sentences, 3);
@@ -94,7 +96,8 @@ TEST(SplitDocument, LimitsTruncateAndCount) {
   EXPECT_EQ(none.sentences, 2);
   EXPECT_EQ(none.dropped_words + none.dropped_sentences, 0);
   EXPECT_EQ(split_document("One. Two.", {}), (Sentences{"One.", "Two."}));  // stats optional
-  EXPECT_THROW_MSG(split_document("x", {.max_sentences = -1}), "split_document: limits must be >= 0");
+  EXPECT_THROW_MSG(split_document("x", {.max_sentences = -1}),
+                   "split_document: limits must be >= 0");
 }
 
 }  // namespace

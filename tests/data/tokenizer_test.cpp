@@ -22,12 +22,12 @@ using testing::write_gzip;
 // so that the corpus has enough distinct substrings for a 100-piece unigram vocabulary.
 std::vector<std::string> make_sentences(int n, std::uint32_t seed) {
   static const char* kWords[] = {
-      "the",   "a",      "dog",    "cat",    "man",     "woman", "child",  "runs",
-      "walks", "sits",   "plays",  "with",   "ball",    "in",    "park",   "near",
-      "river", "under",  "tree",   "house",  "blue",    "red",   "green",  "small",
-      "big",   "street", "water",  "jumps",  "over",    "fence", "smiles", "while",
-      "two",   "three",  "people", "crowd",  "watches", "bike",  "rides",  "down",
-      "hill",  "snow",   "beach",  "sunny",  "young",   "old",   "shirt",  "wearing"};
+      "the",   "a",      "dog",    "cat",   "man",     "woman", "child",  "runs",
+      "walks", "sits",   "plays",  "with",  "ball",    "in",    "park",   "near",
+      "river", "under",  "tree",   "house", "blue",    "red",   "green",  "small",
+      "big",   "street", "water",  "jumps", "over",    "fence", "smiles", "while",
+      "two",   "three",  "people", "crowd", "watches", "bike",  "rides",  "down",
+      "hill",  "snow",   "beach",  "sunny", "young",   "old",   "shirt",  "wearing"};
   static const char* kSyllables[] = {"ka", "lo", "mi", "ne", "su", "ta", "ri", "po",
                                      "ve", "du", "ho", "ja", "bi", "ze", "fu", "go"};
   std::uint32_t state = seed;
@@ -183,9 +183,8 @@ TEST(Tokenizer, TrainErrorsNameTheFiles) {
   EXPECT_THROW_MSG(Tokenizer::train(options), "model_dir '" + dir.file("no_such_dir") + "'");
   options = tiny_options(dir, {input});
   options.vocab_size = 5000;  // far more pieces than 50 short sentences can give
-  EXPECT_THROW_MSG(Tokenizer::train(options),
-                   "Tokenizer::train: training " + dir.file("tiny") + ".model from " + input +
-                       " failed");
+  EXPECT_THROW_MSG(Tokenizer::train(options), "Tokenizer::train: training " + dir.file("tiny") +
+                                                  ".model from " + input + " failed");
 }
 
 TEST(Tokenizer, LoadErrorsNameTheFile) {
@@ -209,8 +208,10 @@ TEST(Tokenizer, BadIdsAndUnloadedModel) {
   TempDir dir;
   const std::string input = write_file(dir.file("train.txt"), join_lines(make_sentences(300, 7)));
   const Tokenizer tok = Tokenizer::load(Tokenizer::train(tiny_options(dir, {input})));
-  EXPECT_THROW_MSG(tok.decode({5, 100}), "Tokenizer::decode: id 100 at position 1 is outside the "
-                                         "vocabulary [0, 100) of " + dir.file("tiny.model"));
+  EXPECT_THROW_MSG(tok.decode({5, 100}),
+                   "Tokenizer::decode: id 100 at position 1 is outside the "
+                   "vocabulary [0, 100) of " +
+                       dir.file("tiny.model"));
   EXPECT_THROW_MSG(tok.id_to_piece(-1), "Tokenizer::id_to_piece: id -1 is outside");
   const Tokenizer empty;
   EXPECT_FALSE(empty.loaded());

@@ -107,7 +107,7 @@ struct BatcherOptions {
   int max_sentences = 0;            // sentences per document (0: no limit)
   Overlong overlong = Overlong::kCrop;
   Bucketing bucketing = Bucketing::kChunks;
-  std::int64_t chunk_size = 8192;   // examples per sorted chunk (kChunks)
+  std::int64_t chunk_size = 8192;  // examples per sorted chunk (kChunks)
   bool shuffle = true;
 };
 
@@ -118,7 +118,7 @@ struct BatcherState {
 };
 
 struct FilterStats {
-  std::int64_t examples = 0;          // given to the batcher
+  std::int64_t examples = 0;  // given to the batcher
   std::int64_t kept = 0;
   std::int64_t cropped = 0;           // kept, but cut to max_length / max_sentences
   std::int64_t dropped_overlong = 0;  // with Overlong::kDrop
@@ -178,8 +178,8 @@ class Batcher {
   std::vector<std::vector<std::int64_t>> pack(const std::vector<std::int64_t>& order) const;
 
   BatcherOptions options_;
-  std::vector<Example> examples_;     // kept (cropped) examples
-  std::vector<std::int64_t> ids_;     // their indices in the constructor's input
+  std::vector<Example> examples_;  // kept (cropped) examples
+  std::vector<std::int64_t> ids_;  // their indices in the constructor's input
   std::vector<Size> sizes_;
   FilterStats filter_stats_;
   BatcherState state_;

@@ -10,9 +10,11 @@
 // with no usable example is always an error.
 //
 //   ParallelText train = read_parallel_files("train.de.gz", "train.en.gz");
-//   ClassificationData sst = read_classification("train.tsv", {.label_column = Column::named("label"),
-//                                                              .text_column = Column::named("sentence")});
-//   ClassificationData dev = read_classification("dev.tsv", {..., .labels = sst.label_names});
+//   ClassificationReadOptions glue{.label_column = Column::named("label"),
+//                                  .text_column = Column::named("sentence")};
+//   ClassificationData sst = read_classification("train.tsv", glue);
+//   glue.labels = sst.label_names;   // dev/test: the training set's classes, in its order
+//   ClassificationData dev = read_classification("dev.tsv", glue);
 #pragma once
 
 #include <cstdint>

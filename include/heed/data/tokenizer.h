@@ -11,8 +11,8 @@
 // A Tokenizer is a cheap shared handle; all its methods are const and safe to call from several
 // threads at once.
 //
-//   TokenizerTrainOptions o{.input_files = {"train.de.gz", "train.en.gz"}, .model_dir = "runs/m30k",
-//                           .model_name = "spm8k", .vocab_size = 8000};
+//   TokenizerTrainOptions o{.input_files = {"train.de.gz", "train.en.gz"},
+//                           .model_dir = "runs/m30k", .model_name = "spm8k", .vocab_size = 8000};
 //   Tokenizer tok = Tokenizer::load(Tokenizer::train(o));   // runs/m30k/spm8k.model
 //   std::vector<std::int32_t> ids = tok.encode("Ein Hund läuft.");
 #pragma once
@@ -36,7 +36,7 @@ enum class SubwordModel { kUnigram, kBpe };
 struct TokenizerTrainOptions {
   // Plain or gzip text, one sentence per line (read with the readers' line reader).
   std::vector<std::string> input_files;
-  std::string model_dir;              // must exist; receives <model_name>.model and .vocab
+  std::string model_dir;  // must exist; receives <model_name>.model and .vocab
   std::string model_name = "spm";
   SubwordModel model_type = SubwordModel::kUnigram;
   int vocab_size = 8000;
