@@ -1,13 +1,15 @@
 // LineReader: reads a text file line by line, plain or gzip-compressed (private to data/).
 //
 // Compression is detected from the content (the gzip magic bytes 1f 8b), not the file name, and
-// both kinds are read through zlib's gz* API, which passes plain files through unchanged. Lines
-// may be of any length. Each line is returned without its "\n", a trailing "\r" (CRLF files) is
+// both kinds are read in 128 KiB blocks through zlib's gzread, which passes plain files through
+// unchanged; lines are cut at "\n" in those blocks, so they may be of any length (and may even
+// contain NUL bytes). Each line is returned without its "\n", a trailing "\r" (CRLF files) is
 // removed, and a UTF-8 byte-order mark at the start of the file is dropped.
 #pragma once
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace heed::data_internal {
 
@@ -31,10 +33,15 @@ class LineReader {
   bool compressed() const { return compressed_; }
 
  private:
+  // Refills buffer_ from the file; returns false at the end of the data.
+  bool fill();
+
   std::string path_;
   void* file_ = nullptr;  // gzFile (kept opaque so that this header does not need zlib.h)
   bool compressed_ = false;
   std::int64_t line_number_ = 0;
+  std::vector<char> buffer_;  // decompressed bytes; [begin_, end_) not yet returned
+  size_t begin_ = 0, end_ = 0;
 };
 
 }  // namespace heed::data_internal

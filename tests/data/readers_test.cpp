@@ -33,6 +33,20 @@ TEST(LineReader, PlainAndGzipGiveTheSameLines) {
   EXPECT_EQ(read_lines(packed), expected);
 }
 
+TEST(LineReader, LinesAcrossBlocksAndNulBytes) {
+  TempDir dir;
+  std::string content;
+  std::vector<std::string> expected;
+  for (int i = 0; i < 30000; ++i) {  // ~0.5 MB: lines straddle the 128 KiB read blocks
+    expected.push_back("line " + std::to_string(i) + std::string(i % 13, '.'));
+    content += expected.back() + "\n";
+  }
+  expected.push_back(std::string("nul\0inside", 11));
+  content += expected.back() + "\n";
+  EXPECT_EQ(read_lines(write_gzip(dir.file("many.gz"), content)), expected);
+  EXPECT_EQ(read_lines(write_file(dir.file("many.txt"), content)), expected);
+}
+
 TEST(LineReader, CountsLines) {
   TempDir dir;
   data_internal::LineReader reader(write_gzip(dir.file("a.gz"), "a\nb\n"));

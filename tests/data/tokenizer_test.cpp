@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "data/data_testing.h"
 #include "testing/gradcheck.h"  // EXPECT_THROW_MSG
@@ -171,6 +172,24 @@ TEST(Tokenizer, TrainingIsDeterministicForASeed) {
   EXPECT_FALSE(first.empty());
   EXPECT_EQ(first, slurp(dir.file("second.vocab")));
   EXPECT_NE(first, slurp(dir.file("other_seed.vocab")));  // the sample really depends on the seed
+}
+
+TEST(Tokenizer, EncodesFromSeveralThreads) {
+  TempDir dir;
+  const std::vector<std::string> text = make_sentences(400, 8);
+  const std::string input = write_file(dir.file("train.txt"), join_lines(text));
+  const Tokenizer tok = Tokenizer::load(Tokenizer::train(tiny_options(dir, {input})));
+  std::vector<std::vector<std::int32_t>> sequential, threaded(text.size());
+  for (const std::string& s : text) sequential.push_back(tok.encode(s));
+  auto encode_every_other = [&](size_t first) {
+    for (int repeat = 0; repeat < 5; ++repeat) {
+      for (size_t i = first; i < text.size(); i += 2) threaded[i] = tok.encode(text[i]);
+    }
+  };
+  std::thread even(encode_every_other, 0), odd(encode_every_other, 1);
+  even.join();
+  odd.join();
+  EXPECT_EQ(threaded, sequential);
 }
 
 TEST(Tokenizer, TrainErrorsNameTheFiles) {
