@@ -352,23 +352,25 @@ std::vector<LabeledRow> read_field_rows(const std::string& path,
   std::vector<std::string> fields, header;
   std::int64_t line = 0;
   std::string error;
+  // The header (without one: the first well-formed row) fixes the field count and the columns.
   int num_fields = -1, label_index = -1, text_index = -1;
+  const auto fix_columns = [&](size_t count) {
+    num_fields = static_cast<int>(count);
+    label_index = resolve_column(options.label_column, "label", header, options.has_header,
+                                 num_fields, path);
+    text_index =
+        resolve_column(options.text_column, "text", header, options.has_header, num_fields, path);
+    CHECK(label_index != text_index, kReader, ": label and text are the same column (",
+          label_index, ") in ", path);
+  };
 
   if (options.has_header) {
     CHECK(reader.next(header, line, error), kReader, ": ", path, " is empty (expected a header)");
     CHECK(error.empty(), kReader, ": ", path, ":", line, ": bad header: ", error);
-    num_fields = static_cast<int>(header.size());
+    fix_columns(header.size());
   }
   while (reader.next(fields, line, error)) {
-    if (num_fields < 0 && error.empty()) num_fields = static_cast<int>(fields.size());
-    if (label_index < 0 && num_fields >= 0) {
-      label_index = resolve_column(options.label_column, "label", header, options.has_header,
-                                   num_fields, path);
-      text_index =
-          resolve_column(options.text_column, "text", header, options.has_header, num_fields, path);
-      CHECK(label_index != text_index, kReader, ": label and text are the same column (",
-            label_index, ") in ", path);
-    }
+    if (num_fields < 0 && error.empty()) fix_columns(fields.size());
     if (!error.empty()) {
       malformed(kReader, options.skip_malformed, stats, path, line, error);
     } else if (static_cast<int>(fields.size()) != num_fields) {

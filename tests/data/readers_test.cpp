@@ -274,7 +274,8 @@ TEST(ReadClassification, LabelTextLines) {
 TEST(ReadClassification, EmptyFileIsAnError) {
   TempDir dir;
   const std::string header_only = write_file(dir.file("h.tsv"), "sentence\tlabel\n");
-  EXPECT_THROW_MSG(read_classification(header_only, {.text_column = Column::named("sentence")}),
+  EXPECT_THROW_MSG(read_classification(header_only, {.label_column = Column::named("label"),
+                                                      .text_column = Column::named("sentence")}),
                    "read_classification: no examples in " + header_only);
   const std::string empty = write_file(dir.file("e.tsv"), "");
   EXPECT_THROW_MSG(read_classification(empty), empty + " is empty (expected a header)");
