@@ -36,7 +36,7 @@ void check_label(std::int32_t label, std::int64_t example) {
   CHECK(label >= 0, "Batcher: example ", example, " has a negative label ", label);
 }
 
-// Crops `ids` to `max` tokens if needed (max 0: no limit); returns whether it was too long.
+// More than `max` tokens (max 0: no limit).
 bool too_long(const Ids& ids, int max) { return max > 0 && len(ids) > max; }
 
 Fit resolve(bool overlong, const BatcherOptions& options) {

@@ -216,6 +216,9 @@ TEST(ReadClassification, ColumnErrorsNameTheFile) {
   EXPECT_THROW_MSG(
       read_classification(path, {.has_header = false, .label_column = Column::named("label")}),
       "is read without a header");
+  EXPECT_THROW_MSG(read_classification(path, {.label_column = Column::at(1),
+                                              .text_column = Column::named("label")}),
+                   "label and text are the same column (1) in " + path);
 }
 
 TEST(ReadClassification, CsvQuoting) {
