@@ -19,7 +19,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <vector>
 
 #include "heed/autograd/node.h"
@@ -54,16 +53,13 @@ void cross_entropy_forward(const float* x, const std::int32_t* t, float* lse, fl
       continue;
     }
     const float* xr = x + r * V;
-    float m = -std::numeric_limits<float>::infinity();
-    float sum_x = 0.f;
-#pragma omp simd reduction(max : m) reduction(+ : sum_x)
+    const float m = kernels::row_max(xr, V);
+    float sum_exp = 0.f, sum_x = 0.f;
+#pragma omp simd reduction(+ : sum_exp, sum_x)
     for (Index v = 0; v < V; ++v) {
-      m = std::max(m, xr[v]);
+      sum_exp += fast_exp(xr[v] - m);
       sum_x += xr[v];
     }
-    float sum_exp = 0.f;
-#pragma omp simd reduction(+ : sum_exp)
-    for (Index v = 0; v < V; ++v) sum_exp += fast_exp(xr[v] - m);
     lse[r] = m + std::log(sum_exp);
     const float nll = lse[r] - xr[t[r]];
     const float smooth = lse[r] - sum_x / static_cast<float>(V);

@@ -16,7 +16,7 @@
 #include "heed/ops/reduce.h"
 
 #include <cmath>
-#include <limits>
+#include <algorithm>
 
 #include "heed/autograd/node.h"
 #include "heed/util/check.h"

@@ -45,9 +45,7 @@ void softmax_forward_rows(const float* x, float* y, Index rows, Index D) {
   for (Index r = 0; r < rows; ++r) {
     const float* xr = x + r * D;
     float* yr = y + r * D;
-    float m = kNegInf;
-#pragma omp simd reduction(max : m)
-    for (Index d = 0; d < D; ++d) m = std::max(m, xr[d]);
+    const float m = kernels::row_max(xr, D);
     float sum = 0.f;
     if constexpr (kLog) {
 #pragma omp simd reduction(+ : sum)
@@ -109,7 +107,7 @@ void softmax_forward_strided(const float* x, float* y, Dims s) {
     for (Index d = 0; d < D; ++d) {
       const float* xd = xo + d * I;
 #pragma omp simd
-      for (Index i = 0; i < n; ++i) m[i] = std::max(m[i], xd[i]);
+      for (Index i = 0; i < n; ++i) m[i] = xd[i] > m[i] ? xd[i] : m[i];
     }
     for (Index d = 0; d < D; ++d) {
       const float* xd = xo + d * I;

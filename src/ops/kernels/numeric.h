@@ -1,12 +1,14 @@
 // Private: numeric building blocks shared by the reduction, softmax and loss kernels.
 //
 //   fast_exp         e^x as plain float arithmetic, so `#pragma omp simd` loops vectorize it
+//   row_max          the max of a contiguous row, vectorized
 //   fixed_order_sum  Σ term(i) in double, in an order that does not depend on the thread count
 #pragma once
 
 #include <algorithm>
 #include <bit>
 #include <cstdint>
+#include <limits>
 #include <vector>
 
 #include "heed/tensor/shape.h"
@@ -43,6 +45,15 @@ inline float fast_exp(float x) {
   // 2^n: the biased exponent n + 127 in bits 23..30 (the high bits of t shift out).
   const float two_n = std::bit_cast<float>((std::bit_cast<std::uint32_t>(t) + 127u) << 23);
   return x < kMin ? 0.f : p * two_n;
+}
+
+// max_i x[i] over a contiguous row (-inf for n == 0; NaNs are skipped, callers' exp
+// propagates them). Written with a ternary: GCC 12 leaves a std::max reduction scalar.
+inline float row_max(const float* x, Index n) {
+  float m = -std::numeric_limits<float>::infinity();
+#pragma omp simd reduction(max : m)
+  for (Index i = 0; i < n; ++i) m = x[i] > m ? x[i] : m;
+  return m;
 }
 
 // Σ_{i<n} term(i), accumulated in double over fixed chunks of kChunk elements (the chunks in
