@@ -41,7 +41,7 @@ struct CrossEntropyDims {
 };
 
 // Per row r: lse[r] and loss[r] (see the header comment). Each row is read from memory once:
-// the max (and, with smoothing, the sum) pass brings it into cache; the exp pass reuses it.
+// the max pass brings it into cache, the exp-and-sum pass reuses it there.
 void cross_entropy_forward(const float* x, const std::int32_t* t, float* lse, float* loss,
                            CrossEntropyDims s) {
   const auto [N, V, ignore_index, eps] = s;
@@ -73,7 +73,7 @@ void cross_entropy_backward(const float* x, const std::int32_t* t, const float* 
                             float* dx, CrossEntropyDims s) {
   const auto [N, V, ignore_index, eps] = s;
   const float off_target = g * eps / static_cast<float>(V);  // g · ε/V, subtracted everywhere
-  const float on_target = g * (1.f - eps);                   // g · (1-ε), also at v = t
+  const float on_target = g * (1.f - eps);                   // g · (1-ε), only at v = t
 #pragma omp parallel for schedule(static) if (N * V > kParallelGrain)
   for (Index r = 0; r < N; ++r) {
     float* dxr = dx + r * V;
@@ -84,7 +84,9 @@ void cross_entropy_backward(const float* x, const std::int32_t* t, const float* 
     const float* xr = x + r * V;
     const float l = lse[r];
 #pragma omp simd
-    for (Index v = 0; v < V; ++v) store_grad<kAccumulate>(dxr[v], g * fast_exp(xr[v] - l) - off_target);
+    for (Index v = 0; v < V; ++v) {
+      store_grad<kAccumulate>(dxr[v], g * fast_exp(xr[v] - l) - off_target);
+    }
     dxr[t[r]] -= on_target;
   }
 }
