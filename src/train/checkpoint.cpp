@@ -197,8 +197,8 @@ CheckpointInfo info_from_metadata(const std::map<std::string, std::string>& meta
       state.rngs[role] = rng_state_from_json(value, in + "\"rngs\"." + role);
     }
   }
-  state.early_stopping = early_stopping_from_json(parsed("early_stopping"),
-                                                  in + "\"early_stopping\"");
+  state.early_stopping =
+      early_stopping_from_json(parsed("early_stopping"), in + "\"early_stopping\"");
   state.config = parsed("config");
   state.config_hash = metadata.at("config_hash");
   return info;
@@ -223,9 +223,8 @@ std::vector<const Tensor*> match_parameters(const NamedParameters& parameters,
     CHECK(it != stored.end(), where, ": parameter \"", name, "\" is missing (the model has ",
           parameters.size(), " parameters, the checkpoint ", stored.size(),
           "; was it written for another model configuration?)");
-    CHECK(it->second->shape() == parameter.shape(), where, ": parameter \"", name,
-          "\" has shape ", it->second->shape(), " in the checkpoint but ", parameter.shape(),
-          " in the model");
+    CHECK(it->second->shape() == parameter.shape(), where, ": parameter \"", name, "\" has shape ",
+          it->second->shape(), " in the checkpoint but ", parameter.shape(), " in the model");
     sources.push_back(it->second);
     stored.erase(it);
   }
@@ -286,9 +285,7 @@ json to_json(const EarlyStoppingState& state) {
           {"evals_without_improvement", state.evals_without_improvement}};
 }
 
-json to_json(const Rng::State& state) {
-  return {{"seed", state.seed}, {"counter", state.counter}};
-}
+json to_json(const Rng::State& state) { return {{"seed", state.seed}, {"counter", state.counter}}; }
 
 json to_json(const BatcherState& state) {
   return {{"epoch", state.epoch}, {"position", state.position}, {"rng", to_json(state.rng)}};
@@ -371,7 +368,9 @@ TrainingState load_checkpoint(const std::filesystem::path& path, Module& model,
   OptimizerState optimizer_state;
   optimizer_state.step = info.optimizer_step;
   for (const auto& [name, tensor] : file.content.f32) {
-    if (starts_with(name, kOptimPrefix)) optimizer_state.tensors.emplace_back(name.substr(kOptimPrefix.size()), tensor);
+    if (starts_with(name, kOptimPrefix)) {
+      optimizer_state.tensors.emplace_back(name.substr(kOptimPrefix.size()), tensor);
+    }
   }
   try {
     optimizer.load_state(optimizer_state);  // checks everything before writing anything

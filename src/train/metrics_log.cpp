@@ -72,8 +72,7 @@ void MetricsLog::write(const json& record) {
         ")");
   // NaN/inf (a diverged loss) are written as null; invalid UTF-8 in a string is replaced rather
   // than thrown: the log must not stop the run.
-  const std::string line =
-      record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
+  const std::string line = record.dump(-1, ' ', false, json::error_handler_t::replace) + "\n";
   CHECK(std::fwrite(line.data(), 1, line.size(), file_) == line.size() && std::fflush(file_) == 0,
         path_.string(), ": cannot write metrics (", std::strerror(errno), ")");
 }

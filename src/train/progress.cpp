@@ -214,8 +214,7 @@ void TrainProgress::finish() { line_.finish(text()); }
 
 // ---- generic loops
 
-Progress::Progress(std::string label, std::int64_t total, std::string unit,
-                   ProgressOptions options)
+Progress::Progress(std::string label, std::int64_t total, std::string unit, ProgressOptions options)
     : label_(std::move(label)), total_(total), unit_(std::move(unit)), line_(std::move(options)) {
   CHECK(total >= 0, "progress ", label_, ": total must be >= 0 (got ", total, ")");
   start_time_ = line_.now();
@@ -232,7 +231,8 @@ void Progress::set(std::int64_t done) {
 std::string Progress::text() const {
   const double elapsed = line_.now() - start_time_;
   std::string text = label_ + " " + std::to_string(done_);
-  if (total_ > 0) text.append("/").append(std::to_string(total_)).append(" ").append(percent(done_, total_));
+  if (total_ > 0)
+    text.append("/").append(std::to_string(total_)).append(" ").append(percent(done_, total_));
   text += " | " + format_rate(rate_.rate(), unit_);
   text += " | " + format_duration(elapsed);
   if (total_ > 0) text += " | ETA " + eta(total_ - done_, rate_.rate());

@@ -177,8 +177,8 @@ void RunDir::mark_best(std::int64_t step) const {
     error.clear();
     std::filesystem::copy_file(source, staging, std::filesystem::copy_options::overwrite_existing,
                                error);
-    CHECK(!error, "cannot copy ", source.string(), " to ", staging.string(), " (",
-          error.message(), ")");
+    CHECK(!error, "cannot copy ", source.string(), " to ", staging.string(), " (", error.message(),
+          ")");
     fsync_file(staging);
   }
   std::filesystem::rename(staging, best, error);
@@ -230,11 +230,10 @@ RunStart start_run(const RunDir& run, const json& resolved_config, bool resume) 
   try {
     info = read_checkpoint_info(latest.path);
   } catch (const Error& e) {
-    const std::string hint =
-        checkpoints.size() > 1
-            ? str("; delete it to resume from the previous checkpoint (step ",
-                  checkpoints[checkpoints.size() - 2].step, ")")
-            : std::string("; it is the only checkpoint of this run");
+    const std::string hint = checkpoints.size() > 1
+                                 ? str("; delete it to resume from the previous checkpoint (step ",
+                                       checkpoints[checkpoints.size() - 2].step, ")")
+                                 : std::string("; it is the only checkpoint of this run");
     throw Error(e.what() + hint);
   }
 

@@ -128,8 +128,8 @@ class InputFile {
   std::uint64_t size() const { return size_; }
   void read(void* out, std::uint64_t bytes, const char* what) {
     if (bytes == 0) return;
-    CHECK(std::fread(out, 1, bytes, file_) == bytes, "safetensors ", path_, ": cannot read ",
-          what, " (", std::ferror(file_) ? std::strerror(errno) : "unexpected end of file", ")");
+    CHECK(std::fread(out, 1, bytes, file_) == bytes, "safetensors ", path_, ": cannot read ", what,
+          " (", std::ferror(file_) ? std::strerror(errno) : "unexpected end of file", ")");
   }
 
  private:
@@ -214,8 +214,8 @@ std::uint32_t safetensors_data_crc32(const SafetensorsContent& content) {
   return crc;
 }
 
-SafetensorsHeader parse_safetensors_header(const std::string& header_json,
-                                           std::uint64_t data_bytes, const std::string& source) {
+SafetensorsHeader parse_safetensors_header(const std::string& header_json, std::uint64_t data_bytes,
+                                           const std::string& source) {
   const std::string where = "safetensors " + source;
   // Parse, refusing duplicate names at the top level (nlohmann would keep the last silently).
   std::set<std::string> top_keys;
@@ -248,8 +248,8 @@ SafetensorsHeader parse_safetensors_header(const std::string& header_json,
     if (name == kMetadataKey) {
       CHECK(value.is_object(), where, ": \"__metadata__\" must be an object of strings");
       for (const auto& [key, text] : value.items()) {
-        CHECK(text.is_string(), where, ": metadata value of \"", key,
-              "\" must be a string (got ", text.dump(), ")");
+        CHECK(text.is_string(), where, ": metadata value of \"", key, "\" must be a string (got ",
+              text.dump(), ")");
         out.metadata[key] = text.get<std::string>();
       }
       continue;
@@ -316,8 +316,8 @@ SafetensorsHeader parse_safetensors_header(const std::string& header_json,
   std::vector<SafetensorsEntry> ordered;
   for (const Offsets& o : offsets) {
     const SafetensorsEntry& entry = out.entries[o.entry];
-    CHECK(o.begin == expected, where, ": tensor \"", entry.name, "\" data_offsets [", o.begin,
-          ", ", o.end, "] should begin at ", expected,
+    CHECK(o.begin == expected, where, ": tensor \"", entry.name, "\" data_offsets [", o.begin, ", ",
+          o.end, "] should begin at ", expected,
           o.begin < expected ? " (overlaps the previous tensor)" : " (gap before it)");
     expected = o.end;
     ordered.push_back(entry);

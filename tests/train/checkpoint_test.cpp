@@ -65,9 +65,14 @@ class TwoLinear : public Module {
 // A spirals-MLP training session: model, AdamW, cosine schedule, fixed data.
 struct Session {
   explicit Session(std::uint64_t seed)
-      : data_rng(1), data(testing::make_spirals(50, data_rng)), init_rng(seed), model(16, init_rng),
+      : data_rng(1),
+        data(testing::make_spirals(50, data_rng)),
+        init_rng(seed),
+        model(16, init_rng),
         optimizer(model.named_parameters(), AdamWOptions{.lr = 0.f}),
-        scheduler({.kind = LrScheduleKind::kCosine, .peak_lr = 0.02f, .warmup_steps = 3,
+        scheduler({.kind = LrScheduleKind::kCosine,
+                   .peak_lr = 0.02f,
+                   .warmup_steps = 3,
                    .total_steps = 20}) {}
 
   void train(int steps) {
@@ -190,13 +195,13 @@ TEST(Checkpoint, IsAPlainSafetensorsFile) {
   const SafetensorsFile file = read_safetensors(path);
   std::vector<std::string> names;
   for (const auto& [name, tensor] : file.content.f32) names.push_back(name);
-  EXPECT_EQ(names, (std::vector<std::string>{
-                       "model.encoder.bias", "model.encoder.weight", "model.head.bias",
-                       "model.head.weight", "optim.encoder.bias.exp_avg",
-                       "optim.encoder.bias.exp_avg_sq", "optim.encoder.weight.exp_avg",
-                       "optim.encoder.weight.exp_avg_sq", "optim.head.bias.exp_avg",
-                       "optim.head.bias.exp_avg_sq", "optim.head.weight.exp_avg",
-                       "optim.head.weight.exp_avg_sq"}));
+  EXPECT_EQ(names,
+            (std::vector<std::string>{
+                "model.encoder.bias", "model.encoder.weight", "model.head.bias",
+                "model.head.weight", "optim.encoder.bias.exp_avg", "optim.encoder.bias.exp_avg_sq",
+                "optim.encoder.weight.exp_avg", "optim.encoder.weight.exp_avg_sq",
+                "optim.head.bias.exp_avg", "optim.head.bias.exp_avg_sq",
+                "optim.head.weight.exp_avg", "optim.head.weight.exp_avg_sq"}));
   EXPECT_TRUE(same_bits(*file.content.find_f32("model.encoder.weight"), model.encoder_.weight_));
   EXPECT_TRUE(file.content.i32.empty());
   const auto& meta = file.content.metadata;
@@ -206,9 +211,9 @@ TEST(Checkpoint, IsAPlainSafetensorsFile) {
             json::parse(R"({"step":5,"epoch":2,"tokens_seen":123456789012,
                             "elapsed_seconds":61.25})"));
   EXPECT_EQ(json::parse(meta.at("optimizer")), json::parse(R"({"name":"adam","step":0})"));
-  EXPECT_EQ(json::parse(meta.at("data")),
-            json::parse(R"({"epoch":2,"position":17,
-                            "rng":{"seed":18446744073709551615,"counter":42}})"));
+  EXPECT_EQ(
+      json::parse(meta.at("data")),
+      json::parse(R"({"epoch":2,"position":17,"rng":{"seed":18446744073709551615,"counter":42}})"));
   EXPECT_EQ(json::parse(meta.at("early_stopping")),
             json::parse(R"({"best_score":27.125,"best_step":4,"evals_without_improvement":1})"));
   EXPECT_EQ(meta.at("config_hash"), "0123456789abcdef");
@@ -258,7 +263,9 @@ TEST(Checkpoint, ChecksumCatchesAFlippedBitInTheWeights) {
   EXPECT_THROW_MSG(load_model_weights(path, other.model), "is corrupt: checksum mismatch");
   // Nothing was changed.
   size_t i = 0;
-  for (const auto& [name, p] : other.model.named_parameters()) EXPECT_EQ(p.to_vector(), before[i++]);
+  for (const auto& [name, p] : other.model.named_parameters()) {
+    EXPECT_EQ(p.to_vector(), before[i++]);
+  }
   EXPECT_EQ(other.optimizer.step_count(), 0);
 }
 
@@ -387,23 +394,22 @@ TEST(Checkpoint, LoadModelWeightsIgnoresTheOptimizer) {
 // ---- the typed JSON helpers
 
 TEST(CheckpointJson, ParsersAreStrictAndNameTheKey) {
-  EXPECT_THROW_MSG(training_counters_from_json(json::parse(R"({"step":1,"epoch":0,
-                       "tokens_seen":0})"), "ckpt: metadata \"counters\""),
+  auto counters = [](const char* text) {
+    return training_counters_from_json(json::parse(text), "ckpt: metadata \"counters\"");
+  };
+  EXPECT_THROW_MSG(counters(R"({"step":1,"epoch":0,"tokens_seen":0})"),
                    "ckpt: metadata \"counters\": missing key \"elapsed_seconds\"");
-  EXPECT_THROW_MSG(training_counters_from_json(json::parse(R"({"step":1,"epoch":0,
-                       "tokens_seen":0,"elapsed_seconds":1,"extra":2})"), "c"),
-                   "c: unknown key \"extra\"");
-  EXPECT_THROW_MSG(training_counters_from_json(json::parse(R"({"step":-1,"epoch":0,
-                       "tokens_seen":0,"elapsed_seconds":1})"), "c"),
-                   "c: \"step\" must be >= 0 (got -1)");
-  EXPECT_THROW_MSG(training_counters_from_json(json::parse(R"({"step":"3","epoch":0,
-                       "tokens_seen":0,"elapsed_seconds":1})"), "c"),
-                   "c: \"step\" must be an integer (got \"3\")");
+  EXPECT_THROW_MSG(counters(R"({"step":1,"epoch":0,"tokens_seen":0,"elapsed_seconds":1,"x":2})"),
+                   "\"counters\": unknown key \"x\"");
+  EXPECT_THROW_MSG(counters(R"({"step":-1,"epoch":0,"tokens_seen":0,"elapsed_seconds":1})"),
+                   "\"counters\": \"step\" must be >= 0 (got -1)");
+  EXPECT_THROW_MSG(counters(R"({"step":"3","epoch":0,"tokens_seen":0,"elapsed_seconds":1})"),
+                   "\"counters\": \"step\" must be an integer (got \"3\")");
   EXPECT_THROW_MSG(rng_state_from_json(json::parse(R"({"seed":-3,"counter":0})"), "r"),
                    "r: \"seed\" must be an unsigned integer (got -3)");
-  EXPECT_THROW_MSG(batcher_state_from_json(json::parse(R"({"epoch":0,"position":1,
-                       "rng":{"seed":1}})"), "d"),
-                   "d.rng: missing key \"counter\"");
+  EXPECT_THROW_MSG(
+      batcher_state_from_json(json::parse(R"({"epoch":0,"position":1,"rng":{"seed":1}})"), "d"),
+      "d.rng: missing key \"counter\"");
   EXPECT_THROW_MSG(early_stopping_from_json(json::parse("[]"), "e"), "e: expected a JSON object");
 }
 

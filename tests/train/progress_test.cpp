@@ -90,8 +90,7 @@ struct FakeClock {
 TEST(TrainProgress, RedrawsInPlaceAtMostTenTimesASecond) {
   FakeClock clock;
   std::ostringstream out;
-  TrainProgress progress(1000, {.out = &out, .tty = true, .width = 200,
-                                .clock = clock.function()});
+  TrainProgress progress(1000, {.out = &out, .tty = true, .width = 200, .clock = clock.function()});
   progress.update({.step = 1, .epoch = 0, .loss = 5.0, .lr = 1e-4, .tokens_seen = 1000});
   const std::string first = out.str();
   EXPECT_EQ(first,
@@ -115,7 +114,10 @@ TEST(TrainProgress, ShowsTheSmoothedLossAndResumedStepCounts) {
   TrainProgress progress(100, {.out = &out, .tty = true, .width = 200, .clock = clock.function()});
   // A resumed run: starts at step 50; rates count only this session's steps.
   for (int step = 51; step <= 60; ++step) {
-    progress.update({.step = step, .epoch = 1, .loss = step % 2 ? 2.0 : 4.0, .lr = 1e-3,
+    progress.update({.step = step,
+                     .epoch = 1,
+                     .loss = step % 2 ? 2.0 : 4.0,
+                     .lr = 1e-3,
                      .tokens_seen = step * 100});
     clock.now += 1;
   }
@@ -129,8 +131,8 @@ TEST(TrainProgress, ShowsTheSmoothedLossAndResumedStepCounts) {
 TEST(TrainProgress, PlainOutputPrintsALineEveryLogInterval) {
   FakeClock clock;
   std::ostringstream out;
-  TrainProgress progress(10, {.out = &out, .tty = false, .log_seconds = 30,
-                              .clock = clock.function()});
+  TrainProgress progress(10,
+                         {.out = &out, .tty = false, .log_seconds = 30, .clock = clock.function()});
   for (int step = 1; step <= 10; ++step) {
     progress.update({.step = step, .epoch = 0, .loss = 1.0, .lr = 1e-3, .tokens_seen = step});
     clock.now += 10;
@@ -154,7 +156,7 @@ TEST(ProgressLine, MessagesDoNotOverprintTheStatus) {
   line.message("saved checkpoint");
   line.finish("done");
   EXPECT_EQ(out.str(),
-            "\rstatus li\x1b[K"                         // cut to width − 1
+            "\rstatus li\x1b[K"                          // cut to width − 1
             "\r\x1b[Ksaved checkpoint\nstatus li\x1b[K"  // message, then the status again
             "\rdone\x1b[K\n");
 }
@@ -162,8 +164,8 @@ TEST(ProgressLine, MessagesDoNotOverprintTheStatus) {
 TEST(Progress, CountsItemsWithRateAndEta) {
   FakeClock clock;
   std::ostringstream out;
-  Progress progress("decode", 2000, "sent", {.out = &out, .tty = true, .width = 200,
-                                              .clock = clock.function()});
+  Progress progress("decode", 2000, "sent",
+                    {.out = &out, .tty = true, .width = 200, .clock = clock.function()});
   clock.now += 4;
   progress.advance(120);
   EXPECT_EQ(progress.text(), "decode 120/2000 6% | 30 sent/s | 4s | ETA 1m02s");

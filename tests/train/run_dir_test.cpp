@@ -56,9 +56,9 @@ TEST(RunDir, ListsCheckpointsByStepIgnoringOtherFiles) {
   run.create_directories();
   EXPECT_TRUE(std::filesystem::is_directory(run.tokenizer_dir()));
   EXPECT_TRUE(std::filesystem::is_directory(run.attention_dir()));
-  for (const char* name : {"step_900.safetensors", "step_1200.safetensors", "step_100.safetensors",
-                           "best.safetensors", "step_1300.safetensors.tmp", "step_x.safetensors",
-                           "step_.safetensors", "notes.txt"}) {
+  for (const char* name :
+       {"step_900.safetensors", "step_1200.safetensors", "step_100.safetensors", "best.safetensors",
+        "step_1300.safetensors.tmp", "step_x.safetensors", "step_.safetensors", "notes.txt"}) {
     write_file_atomically(run.checkpoints_dir() / name, "x");
   }
   const std::vector<CheckpointFile> found = run.checkpoints();
@@ -90,9 +90,9 @@ TEST(RunDir, PrunesAllButTheLastK) {
   for (int step : {100, 200, 300, 400, 500}) write_file_atomically(run.checkpoint_path(step), "x");
   write_file_atomically(run.best_checkpoint_path(), "best");
   const auto deleted = run.prune_checkpoints(2);
-  EXPECT_EQ(deleted, (std::vector<std::filesystem::path>{
-                         run.checkpoint_path(100), run.checkpoint_path(200),
-                         run.checkpoint_path(300)}));
+  EXPECT_EQ(deleted,
+            (std::vector<std::filesystem::path>{run.checkpoint_path(100), run.checkpoint_path(200),
+                                                run.checkpoint_path(300)}));
   const auto kept = run.checkpoints();
   ASSERT_EQ(kept.size(), 2u);
   EXPECT_EQ(kept[0].step, 400);

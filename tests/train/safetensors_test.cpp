@@ -95,12 +95,12 @@ TEST(Safetensors, RoundTripsF32I32AndMetadataBitForBit) {
   SafetensorsContent content;
   const float tiny = std::numeric_limits<float>::denorm_min();
   content.f32.emplace_back("encoder.weight", Tensor::normal(Shape{3, 5}, rng));
-  content.f32.emplace_back("special", Tensor::from_vector(Shape{5}, {-0.f, tiny, 3.4e38f,
-                                                                     INFINITY, NAN}));
+  content.f32.emplace_back("special",
+                           Tensor::from_vector(Shape{5}, {-0.f, tiny, 3.4e38f, INFINITY, NAN}));
   content.f32.emplace_back("scalar", Tensor::scalar(3.25f));
   content.f32.emplace_back("empty", Tensor::zeros(Shape{0, 4}));
-  content.i32.emplace_back("counts", IntTensor::from_vector(Shape{2, 2}, {0, -1, 2147483647,
-                                                                          -2147483647 - 1}));
+  content.i32.emplace_back(
+      "counts", IntTensor::from_vector(Shape{2, 2}, {0, -1, 2147483647, -2147483647 - 1}));
   content.metadata["note"] = "h\xC3\xA9llo \"quoted\" \\ {json: [1]}\n";
   content.metadata["empty"] = "";
   const auto path = dir / "round.safetensors";
@@ -159,9 +159,8 @@ TEST(Safetensors, ReadsTheHeaderAlone) {
 TEST(Safetensors, ReadsForeignOffsetOrderAndUnpaddedHeaders) {
   // Another writer may list tensors in any order and not pad; offsets decide the layout.
   TempDir dir;
-  const std::string header =
-      R"({"second":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
-      R"("first":{"shape":[1],"data_offsets":[0,4],"dtype":"I32"}})";
+  const std::string header = R"({"second":{"dtype":"F32","shape":[1],"data_offsets":[4,8]},)"
+                             R"("first":{"shape":[1],"data_offsets":[0,4],"dtype":"I32"}})";
   std::int32_t first = -5;
   std::string data(reinterpret_cast<const char*>(&first), 4);
   data += float_bytes({1.5f});
@@ -201,10 +200,9 @@ void expect_header_error(const std::string& header, std::uint64_t data_bytes,
 TEST(SafetensorsValidation, RejectsBadJson) {
   expect_header_error(R"({"a": )", 0, "not valid JSON");
   expect_header_error(R"([1, 2])", 0, "not a JSON object");
-  expect_header_error(
-      R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
-      R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
-      8, "names \"a\" twice");
+  expect_header_error(R"({"a":{"dtype":"F32","shape":[1],"data_offsets":[0,4]},)"
+                      R"("a":{"dtype":"F32","shape":[1],"data_offsets":[4,8]}})",
+                      8, "names \"a\" twice");
 }
 
 TEST(SafetensorsValidation, RejectsBadMetadata) {
@@ -264,8 +262,9 @@ TEST(SafetensorsValidation, FileLevelErrorsNameTheFile) {
   EXPECT_THROW_MSG(read_safetensors(path), "safetensors " + name + ": file is 3 bytes, too short");
 
   write_raw(path, u64_le(200'000'000) + "{}");
-  EXPECT_THROW_MSG(read_safetensors(path), "header length 200000000 is larger than the format's "
-                                           "limit");
+  EXPECT_THROW_MSG(read_safetensors(path),
+                   "header length 200000000 is larger than the format's "
+                   "limit");
 
   write_raw(path, u64_le(64) + "{}");
   EXPECT_THROW_MSG(read_safetensors_header(path), "header length 64 runs past the end of the file");
@@ -281,8 +280,9 @@ TEST(SafetensorsValidation, DetectsATruncatedFile) {
   write_safetensors(path, content);
   const std::string whole = read_file(path);
   write_raw(path, whole.substr(0, whole.size() - 10));
-  EXPECT_THROW_MSG(read_safetensors(path), "the tensors cover 256 bytes of data but the file "
-                                           "holds 246 after the header (truncated?)");
+  EXPECT_THROW_MSG(read_safetensors(path),
+                   "the tensors cover 256 bytes of data but the file "
+                   "holds 246 after the header (truncated?)");
   EXPECT_THROW_MSG(read_safetensors_header(path), path.string());
 }
 
@@ -298,8 +298,8 @@ TEST(Safetensors, WritesTheInteropFileForThePythonCheck) {
   content.f32.emplace_back("layer.bias", Tensor::from_vector(Shape{3}, {1e-8f, -0.f, 3.4e38f}));
   content.f32.emplace_back("scalar", Tensor::scalar(3.14159274f));
   content.f32.emplace_back("empty", Tensor::zeros(Shape{0, 4}));
-  content.i32.emplace_back("steps", IntTensor::from_vector(Shape{4}, {0, -1, 2147483647,
-                                                                      -2147483647 - 1}));
+  content.i32.emplace_back("steps",
+                           IntTensor::from_vector(Shape{4}, {0, -1, 2147483647, -2147483647 - 1}));
   content.metadata["format"] = "pt";
   content.metadata["note"] = "h\xC3\xA9llo \"quoted\"";
   write_safetensors(path, content);

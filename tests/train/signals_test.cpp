@@ -51,7 +51,8 @@ TEST(StopSignals, RestoresThePreviousHandlers) {
   struct sigaction mine {};
   mine.sa_handler = previous_handler;
   sigemptyset(&mine.sa_mask);
-  struct sigaction saved_int {}, saved_term {};
+  struct sigaction saved_int {
+  }, saved_term{};
   ASSERT_EQ(::sigaction(SIGINT, &mine, &saved_int), 0);
   ASSERT_EQ(::sigaction(SIGTERM, &mine, &saved_term), 0);
   {
@@ -60,7 +61,8 @@ TEST(StopSignals, RestoresThePreviousHandlers) {
     ::sigaction(SIGINT, nullptr, &now);
     EXPECT_NE(now.sa_handler, previous_handler);
   }
-  struct sigaction after_int {}, after_term {};
+  struct sigaction after_int {
+  }, after_term{};
   ::sigaction(SIGINT, nullptr, &after_int);
   ::sigaction(SIGTERM, nullptr, &after_term);
   EXPECT_EQ(after_int.sa_handler, previous_handler);
@@ -74,9 +76,9 @@ TEST(StopSignalsDeathTest, SecondSignalKillsTheProcessAtOnce) {
   EXPECT_EXIT(
       {
         StopSignalHandler handler;
-        std::raise(SIGINT);   // first: only the flag (and a line on stderr)
-        std::raise(SIGINT);   // second: the default action, death by SIGINT
-        std::exit(0);         // not reached
+        std::raise(SIGINT);  // first: only the flag (and a line on stderr)
+        std::raise(SIGINT);  // second: the default action, death by SIGINT
+        std::exit(0);        // not reached
       },
       ::testing::KilledBySignal(SIGINT), "SIGINT: stopping after this step");
 }

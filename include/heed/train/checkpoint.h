@@ -2,9 +2,9 @@
 // file that Python can open too.
 //
 // Tensors:
-//   model.<parameter>             F32  every parameter, by its dotted name (Module::named_parameters)
-//   optim.<parameter>.<buffer>    F32  optimizer state (OptimizerState: exp_avg, exp_avg_sq,
-//                                      momentum_buffer)
+//   model.<parameter>            F32  every parameter, by its dotted name (named_parameters())
+//   optim.<parameter>.<buffer>   F32  optimizer state (OptimizerState: exp_avg, exp_avg_sq,
+//                                     momentum_buffer)
 // Metadata (safetensors metadata values are strings; structured ones hold compact JSON):
 //   format           "heed-checkpoint-1"
 //   heed_version     the writer's version, e.g. "0.1.0"

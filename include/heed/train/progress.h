@@ -80,13 +80,12 @@ class RateMeter {
 // ---- output
 
 struct ProgressOptions {
-  std::ostream* out = nullptr;        // nullptr: std::cerr
-  std::optional<bool> tty;            // unset: whether stderr is a terminal (false for other
-                                      // streams)
-  int width = 0;                      // terminal columns; 0: ask the terminal (80 if unknown)
-  double redraw_seconds = 0.1;        // terminal: at most one redraw per this
-  double log_seconds = 30;            // no terminal: one line per this
-  std::function<double()> clock;      // seconds on any fixed origin; unset: steady_clock
+  std::ostream* out = nullptr;    // nullptr: std::cerr
+  std::optional<bool> tty;        // unset: whether `out` is stderr and stderr a terminal
+  int width = 0;                  // terminal columns; 0: ask the terminal (80 if unknown)
+  double redraw_seconds = 0.1;    // terminal: at most one redraw per this
+  double log_seconds = 30;        // no terminal: one line per this
+  std::function<double()> clock;  // seconds on any fixed origin; unset: steady_clock
 };
 
 // The shared machinery: throttling, in-place redraws or plain lines, messages between them.
@@ -122,7 +121,7 @@ class ProgressLine {
 // What the training loop reports after each step.
 struct TrainStatus {
   std::int64_t step = 0;         // optimizer steps done (over the whole run)
-  std::int64_t epoch = 0;
+  std::int64_t epoch = 0;        // current epoch
   double loss = 0;               // this step's training loss (smoothed here)
   double lr = 0;                 // the learning rate used
   std::int64_t tokens_seen = 0;  // training tokens so far (running total)

@@ -74,7 +74,7 @@ struct SafetensorsHeader {
 
 // A file read whole.
 struct SafetensorsFile {
-  SafetensorsContent content;  // each list in data-section order
+  SafetensorsContent content;    // each list in data-section order
   std::uint32_t data_crc32 = 0;  // CRC-32 (zlib's) of the data section's bytes as read
 };
 
@@ -99,7 +99,7 @@ SafetensorsFile read_safetensors(const std::filesystem::path& path);
 // Parses and validates a header given as bytes: `header_json` is the N header bytes and
 // `data_bytes` the size of the data section that follows. `source` names the file in errors.
 // (read_safetensors_header() in memory; exposed for tests of the validation rules.)
-SafetensorsHeader parse_safetensors_header(const std::string& header_json,
-                                           std::uint64_t data_bytes, const std::string& source);
+SafetensorsHeader parse_safetensors_header(const std::string& header_json, std::uint64_t data_bytes,
+                                           const std::string& source);
 
 }  // namespace heed
