@@ -17,6 +17,19 @@
 //     ("model.d_model: 256 -> 512"). Other sections ("train": more steps, another lr...) may
 //     change; the changes come back as notes for the log.
 // Leftover "*.tmp" files (a save interrupted by a kill, see atomic_file.h) are deleted then.
+//
+// A trainer's use of the pieces of train/:
+//   RunDir run(run_dir);
+//   RunStart start = start_run(run, resolved_config, resume);
+//   for (const std::string& note : start.notes) log(note);
+//   MetricsLog metrics = start.resume_from
+//                            ? MetricsLog::resume(run.metrics_path(), start.resume_from->step)
+//                            : MetricsLog::start(run.metrics_path());
+//   if (start.resume_from) state = load_checkpoint(start.resume_from->path, model, optimizer);
+//   ... every N steps:
+//   save_checkpoint(run.checkpoint_path(step), model, optimizer, state);
+//   if (improved) run.mark_best(step);
+//   run.prune_checkpoints(keep_last);
 #pragma once
 
 #include <cstdint>
