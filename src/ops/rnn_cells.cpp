@@ -24,6 +24,8 @@
 #include "heed/ops/rnn_cells.h"
 
 #include <algorithm>
+#include <bit>
+#include <cstdint>
 
 #include "heed/autograd/node.h"
 #include "heed/ops/shape_ops.h"
@@ -59,9 +61,22 @@ GradOut grad_out(Node& node, int input, const Shape& shape) {
   return {slot.tensor.data(), slot.accumulate, slot.tensor};
 }
 
-inline void put(const GradOut& g, Index i, float v) {
-  g.data[i] = v + (g.accumulate ? g.data[i] : 0.f);
-}
+// A GradOut seen from one row, for the vectorized loops: put(j, v) stores v + old, where old is
+// the buffer's value ANDed with an all-ones (accumulate) or all-zeros (write) bit mask. A
+// bitwise AND vectorizes where `accumulate ? old : 0` does not (GCC will not vectorize a select
+// on a scalar condition), and a fresh buffer's garbage, even NaN, masks to +0.
+class GradRow {
+ public:
+  GradRow(const GradOut& g, Index offset)
+      : data_(g.data + offset), keep_bits_(g.accumulate ? ~0u : 0u) {}
+  void put(Index j, float v) const {
+    data_[j] = v + std::bit_cast<float>(std::bit_cast<std::uint32_t>(data_[j]) & keep_bits_);
+  }
+
+ private:
+  float* data_;
+  std::uint32_t keep_bits_;
+};
 
 // Shapes shared by both cells: h_prev [N, H], gates [N, G·H], c_prev [N, H], keep [N].
 struct CellDims {
@@ -127,12 +142,14 @@ void gru_cell_backward(const float* dh, const float* act, const float* gh, const
 #pragma omp parallel for schedule(static) if (N * H > kCellParallelGrain)
   for (Index row = 0; row < N; ++row) {
     const Index o = row * H, og = row * 3 * H;
+    const GradRow gx(dgx, og), gh_row(dgh, og), hp(dhp, o);
     if (keep && keep[row] == 0.f) {
 #pragma omp simd
-      for (Index j = 0; j < H; ++j) put(dhp, o + j, dh[o + j]);
+      for (Index j = 0; j < H; ++j) hp.put(j, dh[o + j]);
+#pragma omp simd
       for (Index j = 0; j < 3 * H; ++j) {
-        put(dgx, og + j, 0.f);
-        put(dgh, og + j, 0.f);
+        gx.put(j, 0.f);
+        gh_row.put(j, 0.f);
       }
       continue;
     }
@@ -145,13 +162,13 @@ void gru_cell_backward(const float* dh, const float* act, const float* gh, const
       const float da_n = d * (1.f - z) * (1.f - n * n);
       const float da_r = da_n * g[2 * H + j] * r * (1.f - r);
       const float da_z = d * (h_prev[o + j] - n) * z * (1.f - z);
-      put(dhp, o + j, d * z);
-      put(dgx, og + j, da_r);
-      put(dgx, og + H + j, da_z);
-      put(dgx, og + 2 * H + j, da_n);
-      put(dgh, og + j, da_r);
-      put(dgh, og + H + j, da_z);
-      put(dgh, og + 2 * H + j, da_n * r);
+      hp.put(j, d * z);
+      gx.put(j, da_r);
+      gx.put(H + j, da_z);
+      gx.put(2 * H + j, da_n);
+      gh_row.put(j, da_r);
+      gh_row.put(H + j, da_z);
+      gh_row.put(2 * H + j, da_n * r);
     }
   }
 }
@@ -206,16 +223,19 @@ void lstm_cell_backward(const float* dout, const float* act, const float* c_prev
 #pragma omp parallel for schedule(static) if (N * H > kCellParallelGrain)
   for (Index row = 0; row < N; ++row) {
     const Index o = row * H, og = row * 4 * H;
+    const GradRow gx(dgx, og), gh(dgh, og), cp(dcp, o);
     if (keep && keep[row] == 0.f) {
       if (dhp.data) {
+        const GradRow hp(dhp, o);
 #pragma omp simd
-        for (Index j = 0; j < H; ++j) put(dhp, o + j, dh[o + j]);
+        for (Index j = 0; j < H; ++j) hp.put(j, dh[o + j]);
       }
 #pragma omp simd
-      for (Index j = 0; j < H; ++j) put(dcp, o + j, dc[o + j]);
+      for (Index j = 0; j < H; ++j) cp.put(j, dc[o + j]);
+#pragma omp simd
       for (Index j = 0; j < 4 * H; ++j) {
-        put(dgx, og + j, 0.f);
-        put(dgh, og + j, 0.f);
+        gx.put(j, 0.f);
+        gh.put(j, 0.f);
       }
       continue;
     }
@@ -231,15 +251,15 @@ void lstm_cell_backward(const float* dout, const float* act, const float* c_prev
       const float da_f = dct * c_prev[o + j] * gf * (1.f - gf);
       const float da_g = dct * gi * (1.f - gg * gg);
       const float da_o = d * tc * go * (1.f - go);
-      put(dcp, o + j, dct * gf);
-      put(dgx, og + j, da_i);
-      put(dgx, og + H + j, da_f);
-      put(dgx, og + 2 * H + j, da_g);
-      put(dgx, og + 3 * H + j, da_o);
-      put(dgh, og + j, da_i);
-      put(dgh, og + H + j, da_f);
-      put(dgh, og + 2 * H + j, da_g);
-      put(dgh, og + 3 * H + j, da_o);
+      cp.put(j, dct * gf);
+      gx.put(j, da_i);
+      gx.put(H + j, da_f);
+      gx.put(2 * H + j, da_g);
+      gx.put(3 * H + j, da_o);
+      gh.put(j, da_i);
+      gh.put(H + j, da_f);
+      gh.put(2 * H + j, da_g);
+      gh.put(3 * H + j, da_o);
     }
   }
 }
