@@ -1,0 +1,116 @@
+// Private: products of small matrices inside fused kernels (attention), on one thread.
+//
+//   C[M, N] (+)= A · B     A(i, k) = A[i·a_row + k·a_col]  (any strides: A itself or Aᵀ)
+//                          B row-major [K, N] with row stride ldb
+//                          C row-major [M, N] with row stride ldc
+//
+// Why not oneDNN: the operands are one attention head (M, N, K ≈ 32–256) that the calling kernel
+// has just produced and will consume right away, inside its own OpenMP loop. A library call per
+// head costs more in dispatch than the arithmetic of a 32×32×32 product; this loop costs none.
+//
+// How: C is cut into register tiles of R rows × W columns (W = 64, 32 or 16 floats: 4, 2 or 1
+// AVX-512 vectors). A tile keeps its R·W/16 accumulators in registers for the whole k loop and
+// does one broadcast of A(i, k) and W/16 loads of B[k, :] per row — GCC turns the fixed-size
+// loops below into exactly that (checked in the assembly: no spills, vfmadd231ps with a
+// broadcast). Columns past the last multiple of 16 use masked loads. The B panel (K × W) stays
+// in L1 while the row tiles walk down A.
+//
+// Determinism: every C element is acc = fma(A(i, k), B(k, j), acc) for k = 0, 1, ..., K-1 from
+// acc = 0, then C = acc or C += acc, whatever tile it falls in. So the result does not depend on
+// how a caller splits M into chunks (or threads), only on K and the order of k.
+#pragma once
+
+#include <cmath>
+
+#include "heed/tensor/shape.h"
+
+namespace heed::kernels {
+namespace detail {
+
+// One tile: C[0:R, 0:W] (+)= Σ_k A(0:R, k) · B[k, 0:W]. kPartial: only the first n < W = 16
+// columns exist (masked loads and stores).
+template <int R, int W, bool kPartial, bool kAccumulate>
+inline void gemm_tile(Index K, const float* A, Index a_row, Index a_col, const float* B,
+                      Index ldb, float* C, Index ldc, int n) {
+  float acc[R][W] = {};
+  for (Index k = 0; k < K; ++k) {
+    const float* b = B + k * ldb;
+    for (int r = 0; r < R; ++r) {
+      const float a = A[r * a_row + k * a_col];
+      if constexpr (kPartial) {
+#pragma omp simd
+        for (int w = 0; w < W; ++w) acc[r][w] = std::fma(a, w < n ? b[w] : 0.f, acc[r][w]);
+      } else {
+#pragma omp simd
+        for (int w = 0; w < W; ++w) acc[r][w] = std::fma(a, b[w], acc[r][w]);
+      }
+    }
+  }
+  for (int r = 0; r < R; ++r) {
+    float* c = C + r * ldc;
+#pragma omp simd
+    for (int w = 0; w < W; ++w) {
+      if (!kPartial || w < n) c[w] = kAccumulate ? c[w] + acc[r][w] : acc[r][w];
+    }
+  }
+}
+
+// Rows [i, M) of one column panel in tiles of R rows, as far as whole tiles go; returns the first
+// row left over.
+template <int R, int W, bool kPartial, bool kAccumulate>
+Index gemm_rows(Index i, Index M, Index K, const float* A, Index a_row, Index a_col,
+                const float* B, Index ldb, float* C, Index ldc, int n) {
+  for (; i + R <= M; i += R) {
+    gemm_tile<R, W, kPartial, kAccumulate>(K, A + i * a_row, a_row, a_col, B, ldb, C + i * ldc,
+                                           ldc, n);
+  }
+  return i;
+}
+
+// All rows of one column panel: tiles of 8 rows (4 for W = 64: 16 accumulators either way, as
+// many as two FMA ports with 4-cycle latency need, twice over), then the rest as 4 + 2 + 1.
+template <int W, bool kPartial, bool kAccumulate>
+void gemm_panel(Index M, Index K, const float* A, Index a_row, Index a_col, const float* B,
+                Index ldb, float* C, Index ldc, int n) {
+  Index i = 0;
+  if constexpr (W < 64) i = gemm_rows<8, W, kPartial, kAccumulate>(i, M, K, A, a_row, a_col, B, ldb, C, ldc, n);
+  i = gemm_rows<4, W, kPartial, kAccumulate>(i, M, K, A, a_row, a_col, B, ldb, C, ldc, n);
+  i = gemm_rows<2, W, kPartial, kAccumulate>(i, M, K, A, a_row, a_col, B, ldb, C, ldc, n);
+  gemm_rows<1, W, kPartial, kAccumulate>(i, M, K, A, a_row, a_col, B, ldb, C, ldc, n);
+}
+
+}  // namespace detail
+
+// C (+)= A · B as described at the top of this file. M, N or K may be 0 (K = 0 writes zeros,
+// or adds nothing).
+template <bool kAccumulate>
+void small_gemm(Index M, Index N, Index K, const float* A, Index a_row, Index a_col,
+                const float* B, Index ldb, float* C, Index ldc) {
+  using detail::gemm_panel;
+  Index j = 0;
+  for (; j + 64 <= N; j += 64)
+    gemm_panel<64, false, kAccumulate>(M, K, A, a_row, a_col, B + j, ldb, C + j, ldc, 64);
+  if (j + 32 <= N) {
+    gemm_panel<32, false, kAccumulate>(M, K, A, a_row, a_col, B + j, ldb, C + j, ldc, 32);
+    j += 32;
+  }
+  if (j + 16 <= N) {
+    gemm_panel<16, false, kAccumulate>(M, K, A, a_row, a_col, B + j, ldb, C + j, ldc, 16);
+    j += 16;
+  }
+  if (j < N) {
+    gemm_panel<16, true, kAccumulate>(M, K, A, a_row, a_col, B + j, ldb, C + j, ldc,
+                                      static_cast<int>(N - j));
+  }
+}
+
+inline void small_gemm(bool accumulate, Index M, Index N, Index K, const float* A, Index a_row,
+                       Index a_col, const float* B, Index ldb, float* C, Index ldc) {
+  if (accumulate) {
+    small_gemm<true>(M, N, K, A, a_row, a_col, B, ldb, C, ldc);
+  } else {
+    small_gemm<false>(M, N, K, A, a_row, a_col, B, ldb, C, ldc);
+  }
+}
+
+}  // namespace heed::kernels
