@@ -78,6 +78,7 @@ struct AttentionPlan {
   Index S_pad = 0;  // S rounded up to kKeyAlign: the row stride of score scratch and kᵀ, vᵀ
   float scale = 1.f;
   Tensor key_padding;  // [B, S] (1 = hidden) or undefined
+  Tensor key_bias;     // [B, S_pad]: -inf where key_padding hides a key, else 0 (fused op only)
   bool causal = false;
   bool dropout = false;  // training with p > 0: `mask` is used
   kernels::DropoutMask mask;
@@ -87,9 +88,6 @@ struct AttentionPlan {
   Index key_end(Index i) const { return causal ? std::clamp(i + S - T + 1, Index{0}, S) : S; }
   // The first query that sees key j (T if none does).
   Index first_query(Index j) const { return causal ? std::clamp(j - (S - T), Index{0}, T) : 0; }
-  const float* padding_row(Index bh) const {
-    return key_padding.defined() ? key_padding.data() + (bh / H) * S : nullptr;
-  }
 };
 
 AttentionPlan plan_attention(const char* op, const Tensor& q, const Tensor& k, const Tensor& v,
@@ -130,6 +128,16 @@ AttentionPlan plan_attention(const char* op, const Tensor& q, const Tensor& k, c
   return plan;
 }
 
+// [B, S_pad]: -inf for the keys that key_padding hides, 0 for the others (and the padding).
+Tensor key_bias(const AttentionPlan& a) {
+  Tensor bias = Tensor::zeros(Shape{a.B, a.S_pad});
+  for (Index b = 0; b < a.B; ++b) {
+    const float* pad = a.key_padding.data() + b * a.S;
+    for (Index j = 0; j < a.S; ++j) bias.data()[b * a.S_pad + j] = pad[j] != 0.f ? kNegInf : 0.f;
+  }
+  return bias;
+}
+
 // dst[c, r] = scale · src[r, c] for src [rows, cols]; dst has row stride ld >= rows and its
 // columns [rows, ld) are zeroed (padding the GEMM reads but whose results are never used).
 void transpose_into(const float* src, Index rows, Index cols, float scale, float* dst, Index ld) {
@@ -142,31 +150,50 @@ void transpose_into(const float* src, Index rows, Index cols, float scale, float
 
 // ----------------------------------------------------------------------------- forward
 
-// p[0:S) = softmax of the scores x[0:n) over the keys not padded (pad[j] != 0 hides key j; pad
-// may be null), 0 from n on. A row without a visible key becomes all zeros. x is overwritten.
-void masked_softmax_row(float* x, const float* pad, Index n, Index S, float* p) {
-  float m = kNegInf;
-  if (pad != nullptr) {
-#pragma omp simd reduction(max : m)
-    for (Index j = 0; j < n; ++j) {
-      const float s = pad[j] != 0.f ? kNegInf : x[j];
-      x[j] = s;
-      m = s > m ? s : m;
-    }
-  } else {
-    m = kernels::row_max(x, n);
+// combine(term(0), ..., term(n-1)) for an associative combine: term j goes to lane j % 16, then
+// the 16 lanes meet in a fixed tree. GCC makes this vector code; an `omp simd reduction` ends in
+// 16 dependent scalar steps, which cost more than a whole 32-key row. The order is fixed by n.
+template <typename Term, typename Combine>
+float reduce_row(Index n, float identity, Term term, Combine combine) {
+  float lanes[16];
+  for (float& lane : lanes) lane = identity;
+  Index j = 0;
+  for (; j + 16 <= n; j += 16) {
+#pragma omp simd
+    for (int w = 0; w < 16; ++w) lanes[w] = combine(lanes[w], term(j + w));
   }
-  if (m == kNegInf) n = 0;  // nothing visible
-  float sum = 0.f;
-#pragma omp simd reduction(+ : sum)
-  for (Index j = 0; j < n; ++j) {
-    p[j] = fast_exp(x[j] - m);  // hidden keys: e^-inf = 0
-    sum += p[j];
+#pragma omp simd
+  for (int w = 0; w < 16; ++w) {
+    if (j + w < n) lanes[w] = combine(lanes[w], term(j + w));
   }
+  for (int w = 0; w < 8; ++w) lanes[w] = combine(lanes[w], lanes[w + 8]);
+  for (int w = 0; w < 4; ++w) lanes[w] = combine(lanes[w], lanes[w + 4]);
+  for (int w = 0; w < 2; ++w) lanes[w] = combine(lanes[w], lanes[w + 2]);
+  return combine(lanes[0], lanes[1]);
+}
+
+inline float plus(float a, float b) { return a + b; }
+inline float maximum(float a, float b) { return b > a ? b : a; }  // a ternary vectorizes
+
+// One row of P from the scores x of its chunk, whose first `cols` (a multiple of kKeyAlign)
+// columns were computed: p[j] = softmax over the visible keys, which are j < n (the causal limit)
+// with bias[j] == 0 (bias: -inf for padded keys, or null). A row with no visible key is all
+// zeros. x is used as scratch. All loops run over the chunk's `cols` or the row's S, never over
+// n: rows of a causal chunk differ in n, and loops ending at n cost a branch mispredict each.
+void masked_softmax_row(float* x, const float* bias, Index n, Index cols, Index S, float* p) {
+  const float m = reduce_row(
+      cols, kNegInf,
+      [=](Index j) { return x[j] = j < n ? x[j] + (bias != nullptr ? bias[j] : 0.f) : kNegInf; },
+      maximum);
+  if (m == kNegInf) {  // nothing visible
+    std::fill(p, p + S, 0.f);
+    return;
+  }
+  // Hidden keys: e^(-inf - m) = 0.
+  const float sum = reduce_row(cols, 0.f, [=](Index j) { return x[j] = fast_exp(x[j] - m); }, plus);
   const float inv = 1.f / sum;
 #pragma omp simd
-  for (Index j = 0; j < n; ++j) p[j] *= inv;
-  for (Index j = n; j < S; ++j) p[j] = 0.f;
+  for (Index j = 0; j < S; ++j) p[j] = j < cols ? x[j] * inv : 0.f;
 }
 
 struct ForwardScratch {
@@ -189,16 +216,16 @@ void attention_forward_rows(const AttentionPlan& a, Index bh, Index i0, Index i1
   const float* vh = v + bh * S * Dv;
   float* ph = weights + bh * T * S;
   float* oh = out + bh * T * Dv;
-  const float* pad = a.padding_row(bh);
+  const float* bias = a.key_bias.defined() ? a.key_bias.data() + (bh / a.H) * Sp : nullptr;
   transpose_into(k + bh * S * D, S, D, a.scale, scratch.kt, Sp);
   for (Index c0 = i0; c0 < i1; c0 += kRowChunk) {
     const Index rows = std::min(kRowChunk, i1 - c0);
     const Index keys = a.key_end(c0 + rows - 1);  // the chunk's last row sees the most keys
+    const Index cols = std::min(Sp, round_up(keys, kKeyAlign));
     // S = q·(scale·kᵀ) for the keys any row of the chunk sees (whole vectors; padding is 0).
-    small_gemm<false>(rows, std::min(Sp, round_up(keys, kKeyAlign)), D, qh + c0 * D, D, 1,
-                      scratch.kt, Sp, scratch.scores, Sp);
+    small_gemm<false>(rows, cols, D, qh + c0 * D, D, 1, scratch.kt, Sp, scratch.scores, Sp);
     for (Index r = 0; r < rows; ++r) {
-      masked_softmax_row(scratch.scores + r * Sp, pad, a.key_end(c0 + r), S,
+      masked_softmax_row(scratch.scores + r * Sp, bias, a.key_end(c0 + r), cols, S,
                          ph + (c0 + r) * S);
     }
     const float* pd = ph + c0 * S;
@@ -238,25 +265,23 @@ void attention_forward(const AttentionPlan& a, const float* q, const float* k, c
 
 // ----------------------------------------------------------------------------- backward
 
-// Row i of dSc, in place of g = (dO·vᵀ)[i]: dP = dropout-backward(g), then
-// dSc = scale · P ⊙ (dP − Σ dP ⊙ P) for keys [0, n); 0 for keys [n, S).
+// Row i of dSc, in place of g = (dO·vᵀ)[i], whose first `cols` columns were computed:
+// dP = dropout-backward(g), then dSc = scale · P ⊙ (dP − Σ dP ⊙ P). Hidden keys need no
+// test: P is 0 there, so are their terms and dSc. Columns [cols, S) are set to 0.
 //
 // dropout-backward multiplies by the mask and 1/(1-p). The mask is read off Pᵈ: where P > 0,
 // Pᵈ = P/(1-p) is nonzero exactly when the key is kept. Where P = 0 the dropout choice does not
 // matter, since both dSc and the row sum multiply dP by P = 0.
-void softmax_grad_row(const AttentionPlan& a, const float* p, const float* pd, Index n, Index S,
-                      float* g) {
-  float dot = 0.f;
+void softmax_grad_row(const AttentionPlan& a, const float* p, const float* pd, Index cols,
+                      Index S, float* g) {
+  const Index n = std::min(cols, S);
+  float dot;
   if (a.dropout) {
     const float keep_scale = a.mask.scale();
-#pragma omp simd reduction(+ : dot)
-    for (Index j = 0; j < n; ++j) {
-      g[j] = pd[j] != 0.f ? g[j] * keep_scale : 0.f;
-      dot += g[j] * p[j];
-    }
+    auto dp = [=](Index j) { return g[j] = pd[j] != 0.f ? g[j] * keep_scale : 0.f; };
+    dot = reduce_row(n, 0.f, [=](Index j) { return dp(j) * p[j]; }, plus);
   } else {
-#pragma omp simd reduction(+ : dot)
-    for (Index j = 0; j < n; ++j) dot += g[j] * p[j];
+    dot = reduce_row(n, 0.f, [=](Index j) { return g[j] * p[j]; }, plus);
   }
   const float scale = a.scale;
 #pragma omp simd
@@ -313,12 +338,12 @@ void attention_backward_head(const AttentionPlan& a, Index bh, const float* q, c
   for (Index c0 = 0; c0 < T; c0 += kRowChunk) {
     const Index rows = std::min(kRowChunk, T - c0);
     const Index keys = a.key_end(c0 + rows - 1);
+    const Index cols = std::min(Sp, round_up(keys, kKeyAlign));
     float* g = scratch.g + c0 * Sp;
-    small_gemm<false>(rows, std::min(Sp, round_up(keys, kKeyAlign)), Dv, dO + c0 * Dv, Dv, 1,
-                      scratch.vt, Sp, g, Sp);  // dPᵈ = dO·vᵀ
+    small_gemm<false>(rows, cols, Dv, dO + c0 * Dv, Dv, 1, scratch.vt, Sp, g, Sp);  // dPᵈ = dO·vᵀ
     for (Index r = 0; r < rows; ++r) {
       const Index i = c0 + r;
-      softmax_grad_row(a, p + i * S, pd + i * S, a.key_end(i), S, g + r * Sp);
+      softmax_grad_row(a, p + i * S, pd + i * S, cols, S, g + r * Sp);
     }
     if (dq.data != nullptr) {  // dq = dSc·k (scale is in dSc)
       small_gemm(dq.accumulate, rows, D, keys, g, Sp, 1, kh, D, dq.data + (bh * T + c0) * D, D);
@@ -401,6 +426,7 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
     plan.mask.first =
         options.rng->reserve(kernels::DropoutMask::counters(plan.heads() * plan.T * plan.S));
   }
+  if (plan.key_padding.defined()) plan.key_bias = key_bias(plan);
   Tensor weights = Tensor::empty(Shape{plan.B, plan.H, plan.T, plan.S});
   Tensor out = Tensor::empty(Shape{plan.B, plan.H, plan.T, plan.Dv});
   attention_forward(plan, q.data(), k.data(), v.data(), weights.data(), out.data());

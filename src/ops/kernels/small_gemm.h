@@ -24,11 +24,53 @@
 
 #include "heed/tensor/shape.h"
 
+#ifdef __AVX512F__
+#include <immintrin.h>
+#define HEED_SMALL_GEMM_AVX512 1
+#endif
+
 namespace heed::kernels {
 namespace detail {
 
 // One tile: C[0:R, 0:W] (+)= Σ_k A(0:R, k) · B[k, 0:W]. kPartial: only the first n < W = 16
 // columns exist (masked loads and stores).
+#ifdef HEED_SMALL_GEMM_AVX512
+// AVX-512: the accumulators are R × W/16 vector registers for the whole tile (the portable
+// loops below compile to the same inner loop, but GCC 12 zeroes and stores their accumulator
+// array through the stack, which costs a third of a K = 32 tile).
+template <int R, int W, bool kPartial, bool kAccumulate>
+inline void gemm_tile(Index K, const float* A, Index a_row, Index a_col, const float* B,
+                      Index ldb, float* C, Index ldc, int n) {
+  constexpr int V = W / 16;
+  const __mmask16 valid = kPartial ? static_cast<__mmask16>((1u << n) - 1) : 0xFFFF;
+  __m512 acc[R][V];
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r)
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) acc[r][v] = _mm512_setzero_ps();
+  for (Index k = 0; k < K; ++k) {
+    __m512 b[V];
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) b[v] = _mm512_maskz_loadu_ps(valid, B + k * ldb + 16 * v);
+#pragma GCC unroll 16
+    for (int r = 0; r < R; ++r) {
+      const __m512 a = _mm512_set1_ps(A[r * a_row + k * a_col]);
+#pragma GCC unroll 4
+      for (int v = 0; v < V; ++v) acc[r][v] = _mm512_fmadd_ps(a, b[v], acc[r][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int r = 0; r < R; ++r) {
+#pragma GCC unroll 4
+    for (int v = 0; v < V; ++v) {
+      float* c = C + r * ldc + 16 * v;
+      __m512 x = acc[r][v];
+      if constexpr (kAccumulate) x = _mm512_add_ps(_mm512_maskz_loadu_ps(valid, c), x);
+      _mm512_mask_storeu_ps(c, valid, x);
+    }
+  }
+}
+#else
 template <int R, int W, bool kPartial, bool kAccumulate>
 inline void gemm_tile(Index K, const float* A, Index a_row, Index a_col, const float* B,
                       Index ldb, float* C, Index ldc, int n) {
@@ -54,6 +96,7 @@ inline void gemm_tile(Index K, const float* A, Index a_row, Index a_col, const f
     }
   }
 }
+#endif
 
 // Rows [i, M) of one column panel in tiles of R rows, as far as whole tiles go; returns the first
 // row left over.
