@@ -181,10 +181,16 @@ inline float maximum(float a, float b) { return b > a ? b : a; }  // a ternary v
 // zeros. x is used as scratch. All loops run over the chunk's `cols` or the row's S, never over
 // n: rows of a causal chunk differ in n, and loops ending at n cost a branch mispredict each.
 void masked_softmax_row(float* x, const float* bias, Index n, Index cols, Index S, float* p) {
-  const float m = reduce_row(
-      cols, kNegInf,
-      [=](Index j) { return x[j] = j < n ? x[j] + (bias != nullptr ? bias[j] : 0.f) : kNegInf; },
-      maximum);
+  // Hidden keys become -inf. (Two loops: a load under a condition does not vectorize well.)
+  float m;
+  if (bias != nullptr) {
+    m = reduce_row(cols, kNegInf, [=](Index j) {
+      const float s = x[j] + bias[j];
+      return x[j] = j < n ? s : kNegInf;
+    }, maximum);
+  } else {
+    m = reduce_row(cols, kNegInf, [=](Index j) { return x[j] = j < n ? x[j] : kNegInf; }, maximum);
+  }
   if (m == kNegInf) {  // nothing visible
     std::fill(p, p + S, 0.f);
     return;

@@ -134,7 +134,8 @@ Inputs make_inputs(const Case& c, std::uint64_t seed) {
 }
 
 // Runs fn on fresh leaves holding the inputs' values and backpropagates `dout`.
-Result run_attention(const AttentionFn& fn, const Inputs& in, const Case& c, std::uint64_t rng_seed = 99) {
+Result run_attention(const AttentionFn& fn, const Inputs& in, const Case& c,
+                     std::uint64_t rng_seed = 99) {
   Tensor q = in.q.copy_data().set_requires_grad();
   Tensor k = in.k.copy_data().set_requires_grad();
   Tensor v = in.v.copy_data().set_requires_grad();
