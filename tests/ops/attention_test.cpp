@@ -188,7 +188,7 @@ INSTANTIATE_TEST_SUITE_P(
         Case{"CausalMoreQueries", 2, 2, 7, 4, 4, 3, false, true, 0.3f}),
     [](const auto& info) { return info.param.name; });
 
-TEST(Attention, DropoutDrawsTheSameMaskAsDropOutOfTheComposite) {
+TEST(Attention, DropoutIsReproducibleAndLeavesTheWeightsUndropped) {
   // The weights are the probabilities before dropout; the output must differ from no-dropout,
   // and two runs from the same Rng state are identical.
   const Case c{"", 2, 2, 8, 8, 4, 4, false, false, 0.5f};
