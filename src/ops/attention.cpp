@@ -29,6 +29,12 @@
 // of the chunk can see (about half the work). Each output element is computed by one thread in
 // a fixed order, so results do not depend on the thread count.
 //
+// Measured alternative: each product as one oneDNN batched matmul over B·H (no per-head
+// dispatch either) with the softmax, dropout and softmax-backward as fused passes over [B, H,
+// T, S]. Forward + backward on 2 threads: 4.6 vs 4.2 ms for B=128 H=8 T=S=32 D=32 and 64 vs
+// 41 ms for B=64 H=4 T=S=256 D=32 (dropout 0.1); the blocks that stay in cache win at every
+// shape, by more with a causal mask, whose skipped keys a batched GEMM cannot skip.
+//
 // The returned `weights` carry no gradient from the fused op (they are detached): gradients
 // flow through `output` only. attention_composite, built from differentiable primitives, also
 // differentiates through its weights (e.g. for an attention regularizer).
@@ -329,8 +335,9 @@ void attention_backward_head(const AttentionPlan& a, Index bh, const float* q, c
   }
   // Products over queries (dv, dk) take key chunks, each from the first query that sees it.
   auto over_key_chunks = [&](auto&& product) {
-    for (Index j0 = 0; j0 < S; j0 += kRowChunk) product(j0, std::min(kRowChunk, S - j0),
-                                                        a.first_query(j0));
+    for (Index j0 = 0; j0 < S; j0 += kRowChunk) {
+      product(j0, std::min(kRowChunk, S - j0), a.first_query(j0));
+    }
   };
   if (dv.data != nullptr) {  // dv = Pᵈᵀ·dO
     over_key_chunks([&](Index j0, Index keys, Index i) {
