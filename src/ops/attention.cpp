@@ -40,6 +40,8 @@
 // differentiates through its weights (e.g. for an attention regularizer).
 #include "heed/ops/attention.h"
 
+#include "heed/ops/flop_counter.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -443,6 +445,9 @@ AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, c
   Tensor weights = Tensor::empty(Shape{plan.B, plan.H, plan.T, plan.S});
   Tensor out = Tensor::empty(Shape{plan.B, plan.H, plan.T, plan.Dv});
   attention_forward(plan, q.data(), k.data(), v.data(), weights.data(), out.data());
+  // Counted as the two batched GEMMs it replaces (Q·Kᵀ and P·V), as a profiler of the composite
+  // (and the PyTorch peer) would count them, causal skipping notwithstanding.
+  add_matmul_flops(2.0 * plan.heads() * plan.T * plan.S * (plan.D + plan.Dv));
   record("scaled_dot_product_attention", out, {&q, &k, &v},
          [plan, q = q.detach(), k = k.detach(), v = v.detach(),
           weights = weights.detach()](Node& node) {
