@@ -40,8 +40,6 @@
 // differentiates through its weights (e.g. for an attention regularizer).
 #include "heed/ops/attention.h"
 
-#include "heed/ops/flop_counter.h"
-
 #include <omp.h>
 
 #include <algorithm>
@@ -51,6 +49,7 @@
 #include "heed/autograd/node.h"
 #include "heed/ops/dropout.h"
 #include "heed/ops/elementwise.h"
+#include "heed/ops/flop_counter.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/shape_ops.h"
 #include "heed/ops/softmax.h"
