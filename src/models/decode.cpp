@@ -332,8 +332,8 @@ std::vector<Hypothesis> beam_search(Seq2SeqModel& model, const IntTensor& src,
         const Candidate& c = candidates[rank];
         if (c.token == kEosId) {
           if (rank < static_cast<size_t>(K))
-            add_finished(sentence, {length_penalized(c.log_prob, t + 1, alpha), c.log_prob, t,
-                                    c.row}, K);
+            add_finished(sentence,
+                         {length_penalized(c.log_prob, t + 1, alpha), c.log_prob, t, c.row}, K);
           continue;
         }
         next.parent.push_back(c.row);
@@ -342,10 +342,10 @@ std::vector<Hypothesis> beam_search(Seq2SeqModel& model, const IntTensor& src,
         ++sentence.num_rows;
       }
       // The live hypotheses hold t + 1 tokens; the best is the first (candidates are ranked).
-      const bool beaten =
-          sentence.num_rows > 0 && static_cast<int>(sentence.finished.size()) == K &&
-          length_penalized(next_log_prob[sentence.first_row], t + 1, alpha) <=
-              sentence.finished.back().score;
+      const bool beaten = sentence.num_rows > 0 &&
+                          static_cast<int>(sentence.finished.size()) == K &&
+                          length_penalized(next_log_prob[sentence.first_row], t + 1, alpha) <=
+                              sentence.finished.back().score;
       if (sentence.num_rows == 0 || beaten) {
         sentence.done = true;
         next.parent.resize(sentence.first_row);
@@ -367,8 +367,8 @@ std::vector<Hypothesis> beam_search(Seq2SeqModel& model, const IntTensor& src,
       result[s].log_prob = result[s].score = kNegInf;
       continue;
     }
-    result[s] = trace_back(history, finished.front(), src_lengths.data()[s],
-                           options.return_attention);
+    result[s] =
+        trace_back(history, finished.front(), src_lengths.data()[s], options.return_attention);
   }
   return result;
 }

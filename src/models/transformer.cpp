@@ -15,13 +15,15 @@ namespace heed {
 namespace {
 
 const TransformerSeq2SeqOptions& checked(const TransformerSeq2SeqOptions& o) {
-  CHECK(o.src_vocab > kEosId && o.tgt_vocab > kEosId, "TransformerSeq2Seq: src_vocab and "
-        "tgt_vocab must hold the special tokens (> ", kEosId, "; got ", o.src_vocab, ", ",
+  CHECK(o.src_vocab > kEosId && o.tgt_vocab > kEosId,
+        "TransformerSeq2Seq: src_vocab and tgt_vocab must hold the special tokens (> ", kEosId,
+        "; got ", o.src_vocab, ", ", o.tgt_vocab, ")");
+  CHECK(!o.shared_vocab || o.src_vocab == o.tgt_vocab,
+        "TransformerSeq2Seq: shared_vocab needs src_vocab == tgt_vocab (got ", o.src_vocab, ", ",
         o.tgt_vocab, ")");
-  CHECK(!o.shared_vocab || o.src_vocab == o.tgt_vocab, "TransformerSeq2Seq: shared_vocab needs "
-        "src_vocab == tgt_vocab (got ", o.src_vocab, ", ", o.tgt_vocab, ")");
-  CHECK(o.encoder_layers > 0 && o.decoder_layers > 0, "TransformerSeq2Seq: encoder_layers and "
-        "decoder_layers must be > 0 (got ", o.encoder_layers, ", ", o.decoder_layers, ")");
+  CHECK(o.encoder_layers > 0 && o.decoder_layers > 0,
+        "TransformerSeq2Seq: encoder_layers and decoder_layers must be > 0 (got ", o.encoder_layers,
+        ", ", o.decoder_layers, ")");
   CHECK(o.max_len > 0, "TransformerSeq2Seq: max_len must be > 0 (got ", o.max_len, ")");
   return o;
 }
@@ -84,8 +86,7 @@ struct TransformerState : DecoderState {
 
 }  // namespace
 
-TransformerSeq2Seq::TransformerSeq2Seq(const TransformerSeq2SeqOptions& options,
-                                       std::uint64_t seed)
+TransformerSeq2Seq::TransformerSeq2Seq(const TransformerSeq2SeqOptions& options, std::uint64_t seed)
     : TransformerSeq2Seq(checked(options), Rng(seed)) {}
 
 TransformerSeq2Seq::TransformerSeq2Seq(const TransformerSeq2SeqOptions& options, Rng rng)
@@ -156,8 +157,8 @@ Seq2SeqOutput TransformerSeq2Seq::forward(const Seq2SeqBatch& batch,
                                           const Seq2SeqLossOptions& options) {
   CHECK(batch.tgt_in.ndim() == 2 && batch.tgt_in.size(0) == batch.src.size(0) &&
             batch.tgt_out.shape() == batch.tgt_in.shape(),
-        "TransformerSeq2Seq: tgt_in and tgt_out must both be [B=", batch.src.size(0),
-        ", T] (got ", batch.tgt_in.shape(), ", ", batch.tgt_out.shape(), ")");
+        "TransformerSeq2Seq: tgt_in and tgt_out must both be [B=", batch.src.size(0), ", T] (got ",
+        batch.tgt_in.shape(), ", ", batch.tgt_out.shape(), ")");
   const Encoded e = encode(batch.src, batch.src_lengths, options.return_attention);
   TransformerDecoderMasks masks;
   masks.memory_key_padding = e.key_padding;
@@ -173,13 +174,13 @@ Seq2SeqOutput TransformerSeq2Seq::forward(const Seq2SeqBatch& batch,
   for (std::int32_t t : batch.tgt_out.values()) out.num_tokens += t != kPadId;
   if (options.return_attention) {
     for (size_t i = 0; i < e.self_attention.size(); ++i)
-      out.attention.push_back({str("encoder.layers.", i, ".self_attn"), "self",
-                               e.self_attention[i]});
+      out.attention.push_back(
+          {str("encoder.layers.", i, ".self_attn"), "self", e.self_attention[i]});
     for (size_t i = 0; i < d.self_attention.size(); ++i) {
-      out.attention.push_back({str("decoder.layers.", i, ".self_attn"), "self",
-                               d.self_attention[i]});
-      out.attention.push_back({str("decoder.layers.", i, ".multihead_attn"), "cross",
-                               d.cross_attention[i]});
+      out.attention.push_back(
+          {str("decoder.layers.", i, ".self_attn"), "self", d.self_attention[i]});
+      out.attention.push_back(
+          {str("decoder.layers.", i, ".multihead_attn"), "cross", d.cross_attention[i]});
     }
   }
   return out;
@@ -201,8 +202,8 @@ DecoderStep TransformerSeq2Seq::step(DecoderState& base, const IntTensor& last_t
   const Index N = state.rows();
   CHECK(last_tokens.numel() == N, "TransformerSeq2Seq: step got ", last_tokens.numel(),
         " tokens for ", N, " rows");
-  CHECK(state.position < options_.max_len, "TransformerSeq2Seq: target position ",
-        state.position, " exceeds max_len ", options_.max_len);
+  CHECK(state.position < options_.max_len, "TransformerSeq2Seq: target position ", state.position,
+        " exceeds max_len ", options_.max_len);
   const Tensor y = embed_target(last_tokens.with_shape(Shape{N, 1}), state.position);
   TransformerDecoderMasks masks;
   masks.memory_key_padding = state.key_padding;

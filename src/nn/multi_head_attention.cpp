@@ -75,8 +75,7 @@ void KVCache::reserve(Index capacity) {
   const Index B = keys_.size(0), H = keys_.size(1), Dh = keys_.size(3);
   for (Tensor* buffer : {&keys_, &values_}) {
     Tensor grown = Tensor::zeros(Shape{B, H, capacity, Dh});
-    copy_positions(buffer->data(), buffer->size(2), grown.data(), capacity, 0, B * H, length_,
-                   Dh);
+    copy_positions(buffer->data(), buffer->size(2), grown.data(), capacity, 0, B * H, length_, Dh);
     *buffer = grown;
   }
   unused_ = Tensor::ones(Shape{B, capacity});
@@ -85,14 +84,15 @@ void KVCache::reserve(Index capacity) {
 
 void KVCache::mark_used(Index begin, Index end) {
   const Index B = unused_.size(0), capacity = unused_.size(1);
-  for (Index b = 0; b < B; ++b) std::fill(unused_.data() + b * capacity + begin,
-                                          unused_.data() + b * capacity + end, 0.f);
+  for (Index b = 0; b < B; ++b)
+    std::fill(unused_.data() + b * capacity + begin, unused_.data() + b * capacity + end, 0.f);
 }
 
 void KVCache::append(const Tensor& k, const Tensor& v) {
   CHECK(kind_ == Kind::kSelf, "KVCache::append: a cross-attention cache is assigned, not grown");
-  CHECK(k.ndim() == 4 && v.shape() == k.shape(), "KVCache::append: k and v must be the same "
-        "[B, H, T, d_h] (got k ", shape_of(k), ", v ", shape_of(v), ")");
+  CHECK(k.ndim() == 4 && v.shape() == k.shape(),
+        "KVCache::append: k and v must be the same [B, H, T, d_h] (got k ", shape_of(k), ", v ",
+        shape_of(v), ")");
   if (!keys_.defined()) {
     const Index B = k.size(0), H = k.size(1), Dh = k.size(3);
     const Index capacity = std::max(kInitialCacheCapacity, k.size(2));
@@ -101,8 +101,8 @@ void KVCache::append(const Tensor& k, const Tensor& v) {
     unused_ = Tensor::ones(Shape{B, capacity});
   }
   CHECK(k.size(0) == keys_.size(0) && k.size(1) == keys_.size(1) && k.size(3) == keys_.size(3),
-        "KVCache::append: k ", k.shape(), " does not match the cache [B, H, capacity, d_h] = ",
-        keys_.shape());
+        "KVCache::append: k ", k.shape(),
+        " does not match the cache [B, H, capacity, d_h] = ", keys_.shape());
   const Index T = k.size(2);
   if (length_ + T > capacity()) reserve(std::max(2 * capacity(), length_ + T));
   const Index BH = k.size(0) * k.size(1), Dh = k.size(3);
@@ -114,8 +114,9 @@ void KVCache::append(const Tensor& k, const Tensor& v) {
 
 void KVCache::assign(const Tensor& k, const Tensor& v) {
   CHECK(kind_ == Kind::kCross, "KVCache::assign: a self-attention cache is appended to");
-  CHECK(k.ndim() == 4 && v.shape() == k.shape(), "KVCache::assign: k and v must be the same "
-        "[B, H, S, d_h] (got k ", shape_of(k), ", v ", shape_of(v), ")");
+  CHECK(k.ndim() == 4 && v.shape() == k.shape(),
+        "KVCache::assign: k and v must be the same [B, H, S, d_h] (got k ", shape_of(k), ", v ",
+        shape_of(v), ")");
   keys_ = k.detach();
   values_ = v.detach();
   unused_ = Tensor();
@@ -139,14 +140,15 @@ void KVCache::clear() {
 
 MultiHeadAttention::MultiHeadAttention(const MultiHeadAttentionOptions& options, Rng& rng,
                                        std::shared_ptr<Rng> dropout_rng)
-    : out_proj_(LinearOptions{checked(options, dropout_rng).embed_dim, options.embed_dim,
-                              options.bias},
-                rng),
+    : out_proj_(
+          LinearOptions{checked(options, dropout_rng).embed_dim, options.embed_dim, options.bias},
+          rng),
       options_(options),
       dropout_rng_(std::move(dropout_rng)) {
   const Index D = options.embed_dim;
   if (options.fused_qkv) {
-    in_proj_weight_ = register_parameter("in_proj_weight", init::xavier_uniform(Shape{3 * D, D}, rng));
+    in_proj_weight_ =
+        register_parameter("in_proj_weight", init::xavier_uniform(Shape{3 * D, D}, rng));
     if (options.bias) in_proj_bias_ = register_parameter("in_proj_bias", init::zeros(Shape{3 * D}));
   } else {
     const LinearOptions projection{D, D, options.bias};
@@ -189,10 +191,12 @@ std::pair<Tensor, Tensor> MultiHeadAttention::project_key_value(const Tensor& ke
         linear(key, rows_of(in_proj_weight_, D, 3 * D), rows_of(in_proj_bias_, D, 3 * D)), 2, H);
     return {kv[0], kv[1]};
   }
-  return {split_heads(linear(key, rows_of(in_proj_weight_, D, 2 * D),
-                             rows_of(in_proj_bias_, D, 2 * D)), 1, H)[0],
-          split_heads(linear(value, rows_of(in_proj_weight_, 2 * D, 3 * D),
-                             rows_of(in_proj_bias_, 2 * D, 3 * D)), 1, H)[0]};
+  return {
+      split_heads(linear(key, rows_of(in_proj_weight_, D, 2 * D), rows_of(in_proj_bias_, D, 2 * D)),
+                  1, H)[0],
+      split_heads(linear(value, rows_of(in_proj_weight_, 2 * D, 3 * D),
+                         rows_of(in_proj_bias_, 2 * D, 3 * D)),
+                  1, H)[0]};
 }
 
 void MultiHeadAttention::project_memory(const Tensor& memory, KVCache& cache) const {

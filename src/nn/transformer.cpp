@@ -9,8 +9,8 @@ namespace {
 
 const TransformerLayerOptions& checked(const TransformerLayerOptions& o, const char* layer) {
   CHECK(o.d_model > 0 && o.num_heads > 0 && o.dim_feedforward > 0, layer,
-        ": d_model, num_heads and dim_feedforward must be > 0 (got ", o.d_model, ", ",
-        o.num_heads, ", ", o.dim_feedforward, ")");
+        ": d_model, num_heads and dim_feedforward must be > 0 (got ", o.d_model, ", ", o.num_heads,
+        ", ", o.dim_feedforward, ")");
   return o;
 }
 
@@ -30,10 +30,9 @@ Tensor activate(const Tensor& x, Activation activation) {
 
 // ------------------------------------------------------------------------------ encoder layer
 
-TransformerEncoderLayer::TransformerEncoderLayer(const TransformerLayerOptions& options,
-                                                 Rng& rng, std::shared_ptr<Rng> dropout_rng)
-    : self_attn_(attention_options(checked(options, "TransformerEncoderLayer")), rng,
-                 dropout_rng),
+TransformerEncoderLayer::TransformerEncoderLayer(const TransformerLayerOptions& options, Rng& rng,
+                                                 std::shared_ptr<Rng> dropout_rng)
+    : self_attn_(attention_options(checked(options, "TransformerEncoderLayer")), rng, dropout_rng),
       linear1_({options.d_model, options.dim_feedforward}, rng),
       linear2_({options.dim_feedforward, options.d_model}, rng),
       norm1_({options.d_model, options.layer_norm_eps}),
@@ -74,10 +73,9 @@ TransformerEncoderLayerOutput TransformerEncoderLayer::forward(const Tensor& x,
 
 // ------------------------------------------------------------------------------ decoder layer
 
-TransformerDecoderLayer::TransformerDecoderLayer(const TransformerLayerOptions& options,
-                                                 Rng& rng, std::shared_ptr<Rng> dropout_rng)
-    : self_attn_(attention_options(checked(options, "TransformerDecoderLayer")), rng,
-                 dropout_rng),
+TransformerDecoderLayer::TransformerDecoderLayer(const TransformerLayerOptions& options, Rng& rng,
+                                                 std::shared_ptr<Rng> dropout_rng)
+    : self_attn_(attention_options(checked(options, "TransformerDecoderLayer")), rng, dropout_rng),
       multihead_attn_(attention_options(options), rng, dropout_rng),
       linear1_({options.d_model, options.dim_feedforward}, rng),
       linear2_({options.dim_feedforward, options.d_model}, rng),
@@ -186,8 +184,9 @@ std::vector<TransformerDecoderLayerCache> TransformerDecoder::make_caches(
 TransformerDecoderOutput TransformerDecoder::forward(
     const Tensor& x, const Tensor& memory, const TransformerDecoderMasks& masks,
     std::vector<TransformerDecoderLayerCache>* caches, bool return_attention) const {
-  CHECK(caches == nullptr || caches->size() == layers_.size(), "TransformerDecoder: ",
-        caches ? caches->size() : 0, " caches for ", layers_.size(), " layers");
+  CHECK(caches == nullptr || caches->size() == layers_.size(),
+        "TransformerDecoder: ", caches ? caches->size() : 0, " caches for ", layers_.size(),
+        " layers");
   TransformerDecoderOutput out{x, {}, {}, {}};
   for (size_t i = 0; i < layers_.size(); ++i) {
     TransformerDecoderLayerOutput l =

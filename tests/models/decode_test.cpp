@@ -130,8 +130,7 @@ DistributionFn random_distribution(Index V, std::uint64_t seed) {
   };
 }
 
-IntTensor sources(const std::vector<int>& first_tokens, const std::vector<int>& lengths,
-                  Index S) {
+IntTensor sources(const std::vector<int>& first_tokens, const std::vector<int>& lengths, Index S) {
   IntTensor src(Shape{static_cast<Index>(first_tokens.size()), S}, kPadId);
   for (size_t b = 0; b < first_tokens.size(); ++b)
     for (int j = 0; j < lengths[b]; ++j) src.data()[b * S + j] = first_tokens[b] + j;
@@ -171,9 +170,9 @@ TEST(Decode, BeamFindsMoreProbableSequenceThanGreedy) {
   const auto beam = beam_search(model, src, lengths, options(2, 0.f));
   EXPECT_EQ(beam[0].tokens, std::vector<int>{kB});
   // Two steps: one row (the empty prefix), then the two live hypotheses; then it stops.
-  EXPECT_EQ(std::vector<Index>(model.rows_per_step().begin() + greedy_steps,
-                               model.rows_per_step().end()),
-            (std::vector<Index>{1, 2}));
+  EXPECT_EQ(
+      std::vector<Index>(model.rows_per_step().begin() + greedy_steps, model.rows_per_step().end()),
+      (std::vector<Index>{1, 2}));
   EXPECT_FLOAT_EQ(beam[0].log_prob, std::log(0.4f) + std::log(0.9f));
   EXPECT_GT(beam[0].log_prob, greedy[0].log_prob);
 }
@@ -183,8 +182,7 @@ TEST(Decode, LengthPenaltyChangesTheWinner) {
   //   α = 0:   log 0.4 = -0.916      vs  log 0.36 = -1.022        -> [EOS]
   //   α = 0.5: -0.916 / 1            vs  -1.022 / √2 = -0.722     -> [a EOS]
   //   α = 1:   -0.916 / 1            vs  -1.022 / 2 = -0.511      -> [a EOS]
-  ScriptedModel model(6, table({{{kA}, dist(0.4f, 0.6f, 0.f)},
-                                {{kA, kA}, dist(0.6f, 0.2f, 0.2f)}},
+  ScriptedModel model(6, table({{{kA}, dist(0.4f, 0.6f, 0.f)}, {{kA, kA}, dist(0.6f, 0.2f, 0.2f)}},
                                dist(0.5f, 0.25f, 0.25f)));
   const IntTensor src = sources({kA}, {1}, 1), lengths = lengths_of({1});
   const float short_lp = std::log(0.4f), long_lp = std::log(0.6f) + std::log(0.6f);

@@ -99,8 +99,28 @@ TEST(TransformerSeq2Seq, ParameterNamesAndCount) {
   EXPECT_EQ(names[2], "tgt_positional.weight");
   EXPECT_NE(std::find(names.begin(), names.end(), "encoder.norm.weight"), names.end());
   EXPECT_EQ(names.back(), "output_projection.weight");
-  EXPECT_EQ(shared.parameter_count(), 13 * D + 2 * 32 * D + 2 * encoder_layer + 2 * D +
-                                          2 * decoder_layer + 2 * D + 13 * D);
+  EXPECT_EQ(shared.parameter_count(),
+            13 * D + 2 * 32 * D + 2 * encoder_layer + 2 * D + 2 * decoder_layer + 2 * D + 13 * D);
+}
+
+TEST(TransformerSeq2Seq, ReferenceSizeParameterCount) {
+  OneThread one_thread(1);
+  // d_model 256, 8 heads, 3+3 layers, FFN 512, shared vocabulary of 8000, tied output.
+  TransformerSeq2SeqOptions o;
+  o.src_vocab = o.tgt_vocab = 8000;
+  o.shared_vocab = true;
+  o.tie_output = true;
+  o.d_model = 256;
+  o.num_heads = 8;
+  o.encoder_layers = o.decoder_layers = 3;
+  o.dim_feedforward = 512;
+  const Index post_norm = TransformerSeq2Seq(o, 1).parameter_count();
+  // PyTorch's peer model (../shared/bench/peer_torch.py --model small: nn.Embedding +
+  // nn.Transformer + tied nn.Linear) has 6,010,688: 1,024 more for the final encoder/decoder
+  // LayerNorms nn.Transformer always adds, and 8,000 for the output layer's bias.
+  EXPECT_EQ(post_norm, 6010688 - 1024 - 8000);
+  o.norm_first = true;  // pre-norm adds the two final LayerNorms
+  EXPECT_EQ(TransformerSeq2Seq(o, 1).parameter_count(), 6010688 - 8000);
 }
 
 // ----------------------------------------------------------------------------- loss
@@ -147,9 +167,9 @@ TEST(TransformerSeq2Seq, AttentionMapsForEveryLayer) {
   const Seq2SeqBatch batch = make_batch(kSources, kTargets, 4, 6);
   const Seq2SeqOutput out = model.forward(batch, {0.f, true});
   const std::vector<std::pair<std::string, std::string>> want{
-      {"encoder.layers.0.self_attn", "self"},      {"encoder.layers.1.self_attn", "self"},
-      {"decoder.layers.0.self_attn", "self"},      {"decoder.layers.0.multihead_attn", "cross"},
-      {"decoder.layers.1.self_attn", "self"},      {"decoder.layers.1.multihead_attn", "cross"}};
+      {"encoder.layers.0.self_attn", "self"}, {"encoder.layers.1.self_attn", "self"},
+      {"decoder.layers.0.self_attn", "self"}, {"decoder.layers.0.multihead_attn", "cross"},
+      {"decoder.layers.1.self_attn", "self"}, {"decoder.layers.1.multihead_attn", "cross"}};
   ASSERT_EQ(out.attention.size(), want.size());
   for (size_t i = 0; i < want.size(); ++i) {
     EXPECT_EQ(out.attention[i].name, want[i].first);
@@ -181,8 +201,7 @@ TEST(TransformerSeq2Seq, IncrementalDecodingMatchesTheTeacherForcedPass) {
       model.eval();
       NoGradGuard no_grad;
       const Seq2SeqBatch batch = make_batch(kSources, kTargets, 4, 6);
-      const Tensor full =
-          log_softmax(model.logits(batch.src, batch.src_lengths, batch.tgt_in), -1);
+      const Tensor full = log_softmax(model.logits(batch.src, batch.src_lengths, batch.tgt_in), -1);
       auto state = model.start(batch.src, batch.src_lengths);
       IntTensor rows = IntTensor::from_vector(Shape{3}, {0, 1, 2});
       for (Index t = 0; t < 6; ++t) {
@@ -199,8 +218,7 @@ TEST(TransformerSeq2Seq, IncrementalDecodingMatchesTheTeacherForcedPass) {
         for (Index r = 0; r < N; ++r) {
           const Index b = rows.data()[r];
           for (Index v = 0; v < 13; ++v)
-            EXPECT_NEAR(step.log_probs.data()[r * 13 + v], full.data()[(b * 6 + t) * 13 + v],
-                        1e-5)
+            EXPECT_NEAR(step.log_probs.data()[r * 13 + v], full.data()[(b * 6 + t) * 13 + v], 1e-5)
                 << "norm_first " << norm_first << ", step " << t << ", row " << r;
           const float* a = step.attention.data() + r * 4;
           EXPECT_NEAR(a[0] + a[1] + a[2] + a[3], 1.f, 1e-5);

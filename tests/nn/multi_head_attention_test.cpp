@@ -34,7 +34,8 @@ MultiHeadAttentionOptions small(bool fused = true, bool bias = true) {
 // Parameters get random values (biases included), so every term shows in the output.
 void randomize(Module& m, std::uint64_t seed) {
   Rng rng(seed);
-  for (auto& [_, p] : m.named_parameters()) Tensor(p).copy_from_(Tensor::uniform(p.shape(), rng, -0.7f, 0.7f));
+  for (auto& [_, p] : m.named_parameters())
+    Tensor(p).copy_from_(Tensor::uniform(p.shape(), rng, -0.7f, 0.7f));
 }
 
 // [B, S] key-padding mask from lengths.
@@ -82,7 +83,8 @@ TEST(MultiHeadAttention, ForwardByHand) {
   o.embed_dim = 2;
   o.num_heads = 1;
   MultiHeadAttention mha(o, rng);
-  mha.in_proj_weight_.copy_from_(Tensor::from_vector(Shape{6, 2}, {1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1}));
+  mha.in_proj_weight_.copy_from_(
+      Tensor::from_vector(Shape{6, 2}, {1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0, 1}));
   mha.out_proj_.weight_.copy_from_(Tensor::from_vector(Shape{2, 2}, {1, 0, 0, 1}));
   const Tensor x = Tensor::from_vector(Shape{1, 2, 2}, {1, 0, 0, 1});
   const float w = 1.f / (1.f + std::exp(-1.f / std::sqrt(2.f)));  // 0.66976
@@ -139,8 +141,8 @@ TEST(MultiHeadAttention, PaddedKeysGetExactlyZeroWeight) {
   Tensor m2 = m.copy_data();
   for (Index j = 2; j < 5; ++j)
     for (Index d = 0; d < 4; ++d) m2.data()[(5 + j) * 4 + d] = 100.f;
-  EXPECT_TRUE(all_close(mha.forward(q, m2, m2, {padding({5, 2}, 5), false}).output,
-                        out.output, 0, 0));
+  EXPECT_TRUE(
+      all_close(mha.forward(q, m2, m2, {padding({5, 2}, 5), false}).output, out.output, 0, 0));
 }
 
 TEST(MultiHeadAttention, CausalMaskHidesTheFuture) {
@@ -195,12 +197,16 @@ TEST(MultiHeadAttention, Gradients) {
     const Tensor v = random_input(Shape{2, 2, 4}, 24);
     // Self-attention, causal, with a padded key.
     EXPECT_TRUE(gradcheck(
-        [&](auto& in) { return mha.forward(in[0], in[0], in[0], {padding({3, 2}, 3), true}).output; },
+        [&](auto& in) {
+          return mha.forward(in[0], in[0], in[0], {padding({3, 2}, 3), true}).output;
+        },
         with_parameters({x}, mha)))
         << "self, fused " << fused;
     // Cross-attention (memory as key and value), one padded key.
     EXPECT_TRUE(gradcheck(
-        [&](auto& in) { return mha.forward(in[0], in[1], in[1], {padding({2, 1}, 2), false}).output; },
+        [&](auto& in) {
+          return mha.forward(in[0], in[1], in[1], {padding({2, 1}, 2), false}).output;
+        },
         with_parameters({x, m}, mha)))
         << "cross, fused " << fused;
     // Distinct key and value.
@@ -250,8 +256,8 @@ TEST(MultiHeadAttention, SelfAttentionCacheMatchesTheFullCausalPass) {
     EXPECT_GE(cache.capacity(), t + 1);
     EXPECT_TRUE(all_close(step.output, slice(full.output, 1, t, t + 1), 1e-6, 1e-5)) << t;
     // weights [B, H, 1, t + 1]: row t of the full causal weights, up to key t.
-    EXPECT_TRUE(all_close(step.weights,
-                          slice(slice(full.weights, 2, t, t + 1), 3, 0, t + 1), 1e-6, 1e-5))
+    EXPECT_TRUE(
+        all_close(step.weights, slice(slice(full.weights, 2, t, t + 1), 3, 0, t + 1), 1e-6, 1e-5))
         << t;
   }
   EXPECT_EQ(cache.capacity(), 32);  // 16, doubled once

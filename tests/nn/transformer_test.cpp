@@ -35,8 +35,8 @@ TransformerLayerOptions tiny(bool norm_first, Activation activation) {
 void randomize(Module& m, std::uint64_t seed) {
   Rng rng(seed);
   for (auto& [name, p] : m.named_parameters()) {
-    const bool scale = name.find("norm") != std::string::npos &&
-                       name.compare(name.size() - 6, 6, "weight") == 0;
+    const bool scale =
+        name.find("norm") != std::string::npos && name.compare(name.size() - 6, 6, "weight") == 0;
     Tensor(p).copy_from_(scale ? Tensor::uniform(p.shape(), rng, 0.8f, 1.2f)
                                : Tensor::uniform(p.shape(), rng, -0.6f, 0.6f));
   }
@@ -94,14 +94,14 @@ TEST(TransformerLayers, ParameterNamesMatchPyTorch) {
                 "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight", "norm2.bias"}));
   EXPECT_EQ(encoder.linear1_.weight_.shape(), (Shape{6, 4}));
   TransformerDecoderLayer decoder(tiny(true, Activation::kGelu), rng);
-  EXPECT_EQ(names_of(decoder),
-            (std::vector<std::string>{
-                "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
-                "self_attn.out_proj.bias", "multihead_attn.in_proj_weight",
-                "multihead_attn.in_proj_bias", "multihead_attn.out_proj.weight",
-                "multihead_attn.out_proj.bias", "linear1.weight", "linear1.bias",
-                "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias", "norm2.weight",
-                "norm2.bias", "norm3.weight", "norm3.bias"}));
+  EXPECT_EQ(
+      names_of(decoder),
+      (std::vector<std::string>{
+          "self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
+          "self_attn.out_proj.bias", "multihead_attn.in_proj_weight", "multihead_attn.in_proj_bias",
+          "multihead_attn.out_proj.weight", "multihead_attn.out_proj.bias", "linear1.weight",
+          "linear1.bias", "linear2.weight", "linear2.bias", "norm1.weight", "norm1.bias",
+          "norm2.weight", "norm2.bias", "norm3.weight", "norm3.bias"}));
   TransformerEncoder stack(tiny(true, Activation::kRelu), 2, true, rng);
   const auto names = names_of(stack);
   EXPECT_EQ(names.front(), "layers.0.self_attn.in_proj_weight");
@@ -123,8 +123,11 @@ TEST(TransformerLayers, EncoderLayerGradients) {
     TransformerEncoderLayer layer(tiny(norm_first, activation), rng);
     randomize(layer, 3);
     const Tensor x = random_input(Shape{2, 3, 4}, 4);
-    EXPECT_TRUE(gradcheck([&](auto& in) { return layer.forward(in[0], padding({3, 2}, 3)).output; },
-                          with_parameters({x}, layer)))
+    EXPECT_TRUE(gradcheck(
+        [&](auto& in) {
+          return layer.forward(in[0], padding({3, 2}, 3)).output;
+        },
+        with_parameters({x}, layer)))
         << "norm_first " << norm_first << ", gelu " << (activation == Activation::kGelu);
   }
 }

@@ -8,7 +8,7 @@
 namespace heed {
 
 struct DecodeOptions {
-  int beam_size = 1;           // 1 = greedy
+  int beam_size = 1;  // 1 = greedy
   // Final score = log P(y) / |y|^length_penalty (|y| counts EOS); 0 = raw log-probability,
   // 1 = per-token average (fairseq's lenpen convention).
   float length_penalty = 1.f;
