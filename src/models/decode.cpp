@@ -27,9 +27,13 @@
 // would run every batch to its length limit, so this uses the standard criterion instead
 // (Hugging Face's BeamHypotheses.is_done). With K = 1 it makes beam search equal greedy.
 //
-// History. Hypotheses are not copied while searching: each step records, per row, its last
-// token, its parent row in the previous step and the step's attention; a finished hypothesis is
-// read back along its parents.
+// Greedy. Each row takes its argmax (the lowest id on ties). Finished rows stay in the model's
+// state, fed PAD with their outputs ignored, until they are a quarter of the rows; then select()
+// removes them all at once (a select copies the model's state; stepping dead rows costs compute).
+//
+// History (beam search). Hypotheses are not copied while searching: each step records, per row, its
+// last token, its parent row in the previous step and the step's attention; a finished hypothesis
+// is read back along its parents.
 #include "heed/models/decode.h"
 
 #include <algorithm>
@@ -144,25 +148,25 @@ std::vector<Hypothesis> greedy_decode(Seq2SeqModel& model, const IntTensor& src,
 
   std::vector<Hypothesis> result(B);
   std::vector<std::vector<float>> attention(options.return_attention ? B : 0);
-  std::vector<int> live(B);  // live[r]: the sentence in state row r
-  std::iota(live.begin(), live.end(), 0);
-  std::vector<int> last_tokens(B, kBosId), kept_rows, kept_tokens, best(B);
+  std::vector<int> sentence_of(B);  // sentence of each state row; -1: finished, awaiting removal
+  std::iota(sentence_of.begin(), sentence_of.end(), 0);
+  std::vector<int> last_tokens(B, kBosId), kept_rows, best(B);
   std::vector<float> best_value(B);
   bool have_attention = true;
+  Index unfinished = B;
 
   std::unique_ptr<DecoderState> state = model.start(src, src_lengths);
-  for (int t = 0; !live.empty(); ++t) {
-    const Index N = static_cast<Index>(live.size());
+  for (int t = 0; unfinished > 0; ++t) {
+    const Index N = static_cast<Index>(sentence_of.size());
     const DecoderStep out = model.step(*state, int_tensor(last_tokens));
     check_step(out, N, V, S, "greedy_decode");
     const float* log_probs = out.log_probs.data();
     top_k_rows(log_probs, N, V, 1, best_value.data(), best.data());
     have_attention = have_attention && out.attention.defined();
 
-    kept_rows.clear();
-    kept_tokens.clear();
     for (Index r = 0; r < N; ++r) {
-      const int s = live[r];
+      const int s = sentence_of[r];
+      if (s < 0) continue;
       const int token = t >= limits[s] ? kEosId : best[r];
       Hypothesis& hyp = result[s];
       hyp.log_prob += log_probs[r * V + token];
@@ -170,25 +174,32 @@ std::vector<Hypothesis> greedy_decode(Seq2SeqModel& model, const IntTensor& src,
         const float* row = out.attention.data() + r * S;
         attention[s].insert(attention[s].end(), row, row + src_lengths.data()[s]);
       }
+      last_tokens[r] = token;
       if (token != kEosId) {
         hyp.tokens.push_back(token);
-        kept_rows.push_back(static_cast<int>(r));
-        kept_tokens.push_back(token);
         continue;
       }
       const Index length = static_cast<Index>(hyp.tokens.size()) + 1;
       hyp.score = length_penalized(hyp.log_prob, length, options.length_penalty);
       if (options.return_attention && have_attention)
         hyp.attention = Tensor::from_vector(Shape{length, src_lengths.data()[s]}, attention[s]);
+      sentence_of[r] = -1;
+      last_tokens[r] = kPadId;  // fed to the finished row until it is removed; output ignored
+      --unfinished;
     }
-    if (kept_rows.empty()) break;
-    if (!is_identity(kept_rows, N)) {
-      std::vector<int> next_live(kept_rows.size());
-      for (size_t i = 0; i < kept_rows.size(); ++i) next_live[i] = live[kept_rows[i]];
-      live.swap(next_live);
-      model.select(*state, int_tensor(kept_rows));
+    // Finished rows leave the state once they are a quarter of it (see the top of the file).
+    if (unfinished == 0 || 4 * (N - unfinished) < N) continue;
+    kept_rows.clear();
+    for (Index r = 0; r < N; ++r)
+      if (sentence_of[r] >= 0) kept_rows.push_back(static_cast<int>(r));
+    std::vector<int> next_sentence(kept_rows.size()), next_tokens(kept_rows.size());
+    for (size_t i = 0; i < kept_rows.size(); ++i) {
+      next_sentence[i] = sentence_of[kept_rows[i]];
+      next_tokens[i] = last_tokens[kept_rows[i]];
     }
-    last_tokens.swap(kept_tokens);
+    model.select(*state, int_tensor(kept_rows));
+    sentence_of.swap(next_sentence);
+    last_tokens.swap(next_tokens);
   }
   return result;
 }

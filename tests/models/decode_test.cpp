@@ -247,6 +247,25 @@ TEST(Decode, EosEndsHypothesesAndFinishedSentencesLeaveTheBatch) {
   EXPECT_EQ(model.rows_per_step(), (std::vector<Index>{2, 1, 1}));
 }
 
+TEST(Decode, GreedyRemovesFinishedRowsOnceTheyAreAQuarterOfTheBatch) {
+  // Sentence i (source token 100 + i) ends after i tokens. Finished rows are removed when they
+  // reach a quarter of the state's rows: 8, 8 (1 of 8 finished), 6 (2 removed), 6, 4, 3, 2, 1.
+  ScriptedModel model(6, [](const Key& key) {
+    return static_cast<int>(key.size()) - 1 == key[0] - 100 ? dist(0.9f, 0.05f, 0.05f)
+                                                            : dist(0.05f, 0.9f, 0.05f);
+  });
+  std::vector<int> firsts, lens(8, 1);
+  for (int i = 0; i < 8; ++i) firsts.push_back(100 + i);
+  const auto out =
+      greedy_decode(model, sources(firsts, lens, 1), lengths_of(lens), options(1, 1.f, true));
+  EXPECT_EQ(model.rows_per_step(), (std::vector<Index>{8, 8, 6, 6, 4, 3, 2, 1}));
+  for (int i = 0; i < 8; ++i) {
+    EXPECT_EQ(out[i].tokens, std::vector<int>(i, kA)) << i;
+    EXPECT_FLOAT_EQ(out[i].log_prob, i * std::log(0.9f) + std::log(0.9f));
+    EXPECT_EQ(out[i].attention.shape(), (Shape{i + 1, 1}));
+  }
+}
+
 // ----------------------------------------------------------------------------- properties
 
 TEST(Decode, BeamOfOneEqualsGreedy) {
