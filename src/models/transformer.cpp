@@ -2,6 +2,7 @@
 #include "heed/models/transformer.h"
 
 #include <cmath>
+#include <numeric>
 
 #include "heed/autograd/grad_mode.h"
 #include "heed/ops/loss.h"
@@ -79,8 +80,9 @@ void check_source(const IntTensor& src, const IntTensor& src_lengths, Index max_
 // The decoder state between steps: per-layer caches, the source padding mask, the position.
 struct TransformerState : DecoderState {
   std::vector<TransformerDecoderLayerCache> caches;
-  Tensor key_padding;  // [N, S]
-  Index position = 0;  // target position of the next step
+  Tensor key_padding;              // [N, S]
+  std::vector<int> source_of_row;  // the source sentence whose memory row r attends to
+  Index position = 0;              // target position of the next step
   Index rows() const override { return key_padding.size(0); }
 };
 
@@ -193,6 +195,8 @@ std::unique_ptr<DecoderState> TransformerSeq2Seq::start(const IntTensor& src,
   auto state = std::make_unique<TransformerState>();
   state->caches = decoder_.make_caches(e.memory);
   state->key_padding = e.key_padding;
+  state->source_of_row.resize(src.size(0));
+  std::iota(state->source_of_row.begin(), state->source_of_row.end(), 0);
   return state;
 }
 
@@ -220,8 +224,19 @@ DecoderStep TransformerSeq2Seq::step(DecoderState& base, const IntTensor& last_t
 void TransformerSeq2Seq::select(DecoderState& base, const IntTensor& rows) {
   NoGradGuard no_grad;
   auto& state = static_cast<TransformerState&>(base);
-  for (auto& cache : state.caches) cache.select(rows);
+  std::vector<int> source_of_row(rows.numel());
+  for (Index r = 0; r < rows.numel(); ++r) {
+    CHECK(rows.data()[r] >= 0 && rows.data()[r] < state.rows(), "TransformerSeq2Seq: select row ",
+          rows.data()[r], " is outside [0, ", state.rows(), ")");
+    source_of_row[r] = state.source_of_row[rows.data()[r]];
+  }
+  for (auto& cache : state.caches) cache.self_attn.select(rows);
+  // The projected memory depends only on the source sentence. Beam search mostly reorders beams
+  // within each sentence, which leaves every row's sentence where it was: no copy then.
+  if (source_of_row == state.source_of_row) return;
+  for (auto& cache : state.caches) cache.cross_attn.select(rows);
   state.key_padding = index_select(state.key_padding, 0, rows);
+  state.source_of_row = std::move(source_of_row);
 }
 
 }  // namespace heed

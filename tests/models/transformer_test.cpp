@@ -229,6 +229,38 @@ TEST(TransformerSeq2Seq, IncrementalDecodingMatchesTheTeacherForcedPass) {
   }
 }
 
+TEST(TransformerSeq2Seq, SelectWithinSentencesKeepsEachRowsHistory) {
+  // Two sources, each split into two rows that follow different targets (as beams do); midway
+  // the rows of each sentence swap (select (1, 0, 3, 2): every row keeps its sentence, so the
+  // projected memory is not copied). Reference: the teacher-forced pass over the four pairs.
+  OneThread one_thread(1);
+  TransformerSeq2Seq model(tiny(), 9);
+  model.eval();
+  NoGradGuard no_grad;
+  const std::vector<std::vector<int>> src{kSources[0], kSources[0], kSources[2], kSources[2]};
+  const std::vector<std::vector<int>> tgt{
+      {5, 6, 7, 8, 9}, {9, 8, 7, 6, 5}, {4, 4, 10, 11, 12}, {12, 11, 4, 4, 10}};
+  const Seq2SeqBatch pairs = make_batch(src, tgt, 4, 6);
+  const Tensor full = log_softmax(model.logits(pairs.src, pairs.src_lengths, pairs.tgt_in), -1);
+  auto state = model.start(pad_rows({kSources[0], kSources[2]}, 4), lengths_of({src[0], src[2]}));
+  model.select(*state, IntTensor::from_vector(Shape{4}, {0, 0, 1, 1}));
+  std::vector<int> pair_of_row{0, 1, 2, 3};
+  for (Index t = 0; t < 6; ++t) {
+    if (t == 3) {
+      model.select(*state, IntTensor::from_vector(Shape{4}, {1, 0, 3, 2}));
+      pair_of_row = {1, 0, 3, 2};
+    }
+    IntTensor last(Shape{4});
+    for (Index r = 0; r < 4; ++r) last.data()[r] = pairs.tgt_in.data()[pair_of_row[r] * 6 + t];
+    const DecoderStep step = model.step(*state, last);
+    for (Index r = 0; r < 4; ++r)
+      for (Index v = 0; v < 13; ++v)
+        EXPECT_NEAR(step.log_probs.data()[r * 13 + v],
+                    full.data()[(pair_of_row[r] * 6 + t) * 13 + v], 1e-5)
+            << "step " << t << ", row " << r;
+  }
+}
+
 TEST(TransformerSeq2Seq, BeamOfOneEqualsGreedyAndScoresAreTeacherForcedLogProbs) {
   OneThread one_thread(1);
   TransformerSeq2Seq model(tiny(true), 6);
