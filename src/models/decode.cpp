@@ -311,9 +311,9 @@ std::vector<Hypothesis> beam_search(Seq2SeqModel& model, const IntTensor& src,
 
     StepRecord next;
     std::vector<float> next_log_prob;
-    for (SentenceSearch& sentence : sentences) {
+    for (Index s = 0; s < B; ++s) {
+      SentenceSearch& sentence = sentences[s];
       if (sentence.done) continue;
-      const int s = static_cast<int>(&sentence - sentences.data());
       const int rows_begin = sentence.first_row, rows_end = rows_begin + sentence.num_rows;
       if (t >= limits[s]) {  // length limit: every live hypothesis ends here with EOS
         for (int r = rows_begin; r < rows_end; ++r) {
