@@ -45,7 +45,8 @@ struct MultiHeadAttentionOptions {
 
 struct MultiHeadAttentionOutput {
   Tensor output;   // [B, T, D]
-  Tensor weights;  // [B, H, T, S] attention probabilities (before dropout)
+  Tensor weights;  // [B, H, T, S] attention probabilities (before dropout); no gradient, and
+                   // read by backward: do not modify in place
 };
 
 // Keys and values of one attention module for incremental decoding (no autograd).
