@@ -6,5 +6,7 @@
 namespace heed::cli {
 
 void add_bench_command(CLI::App& app);
+// Subcommands of `heed bench` (bench_train.cpp).
+void add_bench_train_command(CLI::App& bench);
 
 }  // namespace heed::cli
