@@ -439,5 +439,208 @@ TEST(HierarchicalAttentionNetwork, BadInputsNameTheModel) {
                    "HierarchicalAttentionNetwork: sentence_lengths must be [B, N] = [2, 2]");
 }
 
+// ----------------------------------------------------------------------------- Transformer
+
+TransformerClassifierOptions tiny_transformer(ClassifierPooling pooling, Index vocab = 8) {
+  TransformerClassifierOptions o;
+  o.vocab = vocab;
+  o.d_model = 4;
+  o.num_heads = 2;
+  o.num_layers = 2;
+  o.dim_feedforward = 6;
+  o.dropout = 0.f;
+  o.pooling = pooling;
+  o.num_classes = 2;
+  o.max_len = 16;
+  return o;
+}
+
+constexpr ClassifierPooling kPoolings[] = {ClassifierPooling::kMean, ClassifierPooling::kFirst,
+                                           ClassifierPooling::kAttention};
+
+TEST(TransformerClassifier, ParameterNamesAndCount) {
+  TransformerClassifier model(tiny_transformer(ClassifierPooling::kMean), 1);
+  const std::vector<std::string> names = names_of(model);
+  const std::vector<std::string> layer0{"encoder.layers.0.self_attn.in_proj_weight",
+                                        "encoder.layers.0.self_attn.in_proj_bias",
+                                        "encoder.layers.0.self_attn.out_proj.weight",
+                                        "encoder.layers.0.self_attn.out_proj.bias",
+                                        "encoder.layers.0.linear1.weight",
+                                        "encoder.layers.0.linear1.bias",
+                                        "encoder.layers.0.linear2.weight",
+                                        "encoder.layers.0.linear2.bias",
+                                        "encoder.layers.0.norm1.weight",
+                                        "encoder.layers.0.norm1.bias",
+                                        "encoder.layers.0.norm2.weight",
+                                        "encoder.layers.0.norm2.bias"};
+  ASSERT_EQ(names.size(), 1u + 2 * layer0.size() + 2u);
+  EXPECT_EQ(names.front(), "embedding.weight");
+  EXPECT_EQ(std::vector<std::string>(names.begin() + 1, names.begin() + 13), layer0);
+  EXPECT_EQ(names[names.size() - 2], "classifier.weight");
+  EXPECT_EQ(names.back(), "classifier.bias");
+  // Per layer: in_proj 12·4 + 12, out_proj 4·4 + 4, linear1 6·4 + 6, linear2 4·6 + 4, two norms 16.
+  const Index per_layer = 60 + 20 + 30 + 28 + 16;
+  EXPECT_EQ(model.parameter_count(), 8 * 4 + 2 * per_layer + 2 * 4 + 2);
+
+  // Pre-norm adds the final encoder.norm; attention pooling adds pooling.*.
+  TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kAttention);
+  o.norm_first = true;
+  TransformerClassifier other(o, 1);
+  const std::vector<std::string> other_names = names_of(other);
+  EXPECT_EQ(std::vector<std::string>(other_names.end() - 7, other_names.end()),
+            (std::vector<std::string>{"encoder.norm.weight", "encoder.norm.bias", "pooling.context",
+                                      "pooling.proj.weight", "pooling.proj.bias",
+                                      "classifier.weight", "classifier.bias"}));
+  EXPECT_EQ(other.parameter_count(), model.parameter_count() + 8 + (4 + 16 + 4));
+}
+
+TEST(TransformerClassifier, BenchmarkSizeHasPyTorchsParameterCount) {
+  // ../shared/bench/peer_torch.py --model sentiment: 2,825,218 parameters in PyTorch
+  // (embedding 2,560,000 + 2 encoder layers of 132,480 + Linear(128 -> 2) 258).
+  TransformerClassifierOptions o;
+  o.vocab = 20000;
+  o.d_model = 128;
+  o.num_heads = 4;
+  o.num_layers = 2;
+  o.dim_feedforward = 256;
+  o.num_classes = 2;
+  EXPECT_EQ(TransformerClassifier(o, 1).parameter_count(), 2825218);
+}
+
+TEST(TransformerClassifier, LogitsAndAttentionMaps) {
+  for (ClassifierPooling pooling : kPoolings) {
+    TransformerClassifier model(tiny_transformer(pooling), 2);
+    model.eval();
+    ClassifierOutput out = model.forward(sequence_batch({{4, 5, 6}, {7, 6, 5, 4, 3}}), true);
+    EXPECT_EQ(out.logits.shape(), (Shape{2, 2}));
+    const bool attention_pooling = pooling == ClassifierPooling::kAttention;
+    ASSERT_EQ(out.attention.size(), attention_pooling ? 3u : 2u);
+    for (int i = 0; i < 2; ++i) {
+      const AttentionMap& map = out.attention[i];
+      EXPECT_EQ(map.name, "encoder.layers." + std::to_string(i) + ".self_attn");
+      EXPECT_EQ(map.kind, "self");
+      EXPECT_EQ(map.weights.shape(), (Shape{2, 2, 5, 5}));
+      // Every query row (2 heads × 5 queries) of example 0 puts zero weight on keys 3 and 4.
+      expect_distributions(slice(map.weights, 0, 0, 1), std::vector<Index>(10, 3));
+      expect_distributions(slice(map.weights, 0, 1, 2), std::vector<Index>(10, 5));
+    }
+    if (attention_pooling) {
+      EXPECT_EQ(out.attention[2].name, "pooling");
+      EXPECT_EQ(out.attention[2].kind, "pool");
+      expect_distributions(out.attention[2].weights, {3, 5});
+    }
+  }
+}
+
+TEST(TransformerClassifier, PaddingDoesNotChangeLogits) {
+  for (ClassifierPooling pooling : kPoolings) {
+    for (bool norm_first : {false, true}) {
+      TransformerClassifierOptions o = tiny_transformer(pooling);
+      o.norm_first = norm_first;
+      o.dropout = 0.2f;  // eval mode: no dropout
+      TransformerClassifier model(o, 3);
+      model.eval();
+      const Sequence example{4, 5, 6};
+      const Tensor alone = model.forward(sequence_batch({example}), false).logits;
+      for (std::int32_t pad : {kPadId, 6}) {
+        ClassifierBatch padded = sequence_batch({{7, 7, 6, 5, 4, 4, 5}, example}, {}, pad);
+        EXPECT_TRUE(
+            all_close(logits_row(model.forward(padded, false).logits, 1), alone, 1e-5, 1e-5))
+            << "pooling " << static_cast<int>(pooling) << " norm_first " << norm_first << " pad "
+            << pad;
+      }
+    }
+  }
+}
+
+// Sets the output layer to the identity (num_classes == d_model), so the logits are the pooled
+// vector itself.
+void make_output_identity(Module& model, Index d) {
+  for (auto& [name, p] : model.named_parameters()) {
+    if (name == "classifier.weight") {
+      p.fill_(0.f);
+      for (Index i = 0; i < d; ++i) p.data()[i * d + i] = 1.f;
+    } else if (name == "classifier.bias") {
+      p.fill_(0.f);
+    }
+  }
+}
+
+TEST(TransformerClassifier, MeanPoolingIsAttentionPoolingWithAZeroContextVector) {
+  // With w₂ = 0 every score is 0, so attention pooling weighs the real tokens uniformly: the mean.
+  // Both models share embedding and encoder weights (same seed; the pooling layer is created
+  // after the encoder), and their output layers are set to the identity.
+  TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
+  o.num_classes = o.d_model;
+  TransformerClassifier mean_model(o, 4);
+  o.pooling = ClassifierPooling::kAttention;
+  TransformerClassifier attention_model(o, 4);
+  for (Module* m : std::initializer_list<Module*>{&mean_model, &attention_model}) {
+    make_output_identity(*m, o.d_model);
+    m->eval();
+  }
+  for (auto& [name, p] : attention_model.named_parameters())
+    if (name == "pooling.context") p.fill_(0.f);
+
+  const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6, 5, 4, 7}});
+  ClassifierOutput attention = attention_model.forward(batch, true);
+  EXPECT_TRUE(all_close(attention.attention.back().weights,
+                        {1 / 3.f, 1 / 3.f, 1 / 3.f, 0, 0, 0.2f, 0.2f, 0.2f, 0.2f, 0.2f}));
+  EXPECT_TRUE(all_close(mean_model.forward(batch, false).logits, attention.logits, 1e-6, 1e-5));
+}
+
+TEST(TransformerClassifier, Gradcheck) {
+  for (ClassifierPooling pooling : kPoolings) {
+    TransformerClassifierOptions o = tiny_transformer(pooling, 6);
+    o.num_layers = 1;
+    // GELU: no relu kink for the finite differences to straddle.
+    o.activation = Activation::kGelu;
+    o.norm_first = pooling == ClassifierPooling::kFirst;
+    TransformerClassifier model(o, 5);
+    EXPECT_TRUE(gradcheck_parameters(model, sequence_batch({{4, 5, 2}, {3, 1}})))
+        << "pooling " << static_cast<int>(pooling);
+  }
+}
+
+TEST(TransformerClassifier, DropoutIsSeededAndOnlyInTraining) {
+  TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
+  o.dropout = 0.3f;
+  TransformerClassifier a(o, 5), b(o, 5);
+  const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
+  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), b.forward(batch, false).logits.to_vector());
+  const Tensor first = a.forward(batch, false).logits;
+  EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
+  a.eval();
+  const std::uint64_t counter = a.dropout_rng().state().counter;
+  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), a.forward(batch, false).logits.to_vector());
+  EXPECT_EQ(a.dropout_rng().state().counter, counter);
+}
+
+TEST(TransformerClassifier, OverfitsTheOrderTask) {
+  for (ClassifierPooling pooling : {ClassifierPooling::kMean, ClassifierPooling::kAttention}) {
+    TransformerClassifierOptions o = tiny_transformer(pooling, kToyVocab);
+    o.d_model = 16;
+    o.num_heads = 2;
+    o.dim_feedforward = 32;
+    TransformerClassifier model(o, 6);
+    const int steps = steps_to_fit(model, order_task(32, 7), 1e-2f, 300);
+    EXPECT_GT(steps, 0) << "pooling " << static_cast<int>(pooling)
+                        << ": not all 32 training examples classified correctly";
+  }
+}
+
+TEST(TransformerClassifier, BadInputsNameTheModel) {
+  TransformerClassifier model(tiny_transformer(ClassifierPooling::kMean), 8);
+  EXPECT_THROW_MSG(model.forward(sequence_batch({Sequence(17, 4)}), false),
+                   "TransformerClassifier: sequence length 17 exceeds max_len 16");
+  ClassifierBatch batch = sequence_batch({{4, 5}, {6}});
+  batch.lengths.data()[0] = 3;
+  EXPECT_THROW_MSG(model.forward(batch, false),
+                   "TransformerClassifier: lengths[0] = 3 is outside [1, T=2]");
+  TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
+  o.num_heads = 3;
+  EXPECT_THROW(TransformerClassifier(o, 1), Error);  // d_model 4 is not divisible by 3 heads
+}
+
 }  // namespace
 }  // namespace heed

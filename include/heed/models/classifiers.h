@@ -7,6 +7,9 @@
 //                                 Document Classification": words → bi-GRU + word attention →
 //                                 sentence vectors → bi-GRU + sentence attention → document
 //                                 vector → dropout → Linear → C logits
+//   TransformerClassifier         embedding·√d + sinusoidal positions → dropout → N Transformer
+//                                 encoder layers (Vaswani et al. 2017) → pooling (masked mean |
+//                                 first token | self-attention pooling) → Linear → C logits
 //
 // Token id kPadId (data/special_ids.h) is the padding id: its embedding row stays zero and gets
 // no gradient, though the models never look at positions past each sequence's length anyway.
@@ -26,7 +29,9 @@
 #include "heed/nn/dropout.h"
 #include "heed/nn/embedding.h"
 #include "heed/nn/linear.h"
+#include "heed/nn/positional.h"
 #include "heed/nn/rnn.h"
+#include "heed/nn/transformer.h"
 
 namespace heed {
 
@@ -115,6 +120,65 @@ class HierarchicalAttentionNetwork : public ClassifierModel {
   GRU sentence_encoder_;
   SelfAttentionPooling sentence_attention_;
   Dropout dropout_;
+  Linear classifier_;
+};
+
+// ----------------------------------------------------------------------------- Transformer
+
+enum class ClassifierPooling {
+  kMean,       // mean of the encoder outputs over each example's real tokens
+  kFirst,      // the encoder output at position 0 (a [CLS]-style first token)
+  kAttention,  // SelfAttentionPooling with attention_dim = d_model
+};
+
+// The benchmark's sentiment model (../shared/bench/peer_torch.py --model sentiment) is
+// vocab 20000, d_model 128, 4 heads, 2 layers, FFN 256, dropout 0.1, relu, post-norm, mean
+// pooling, 2 classes.
+struct TransformerClassifierOptions {
+  Index vocab = 0;            // V
+  Index d_model = 0;          // D
+  Index num_heads = 0;        // H
+  int num_layers = 0;         // N
+  Index dim_feedforward = 0;  // F
+  float dropout = 0.1f;       // on the embeddings and inside every encoder layer
+  Activation activation = Activation::kRelu;
+  bool norm_first = false;  // pre-norm layers (then a final LayerNorm, "encoder.norm")
+  ClassifierPooling pooling = ClassifierPooling::kMean;
+  Index num_classes = 0;  // C
+  Index max_len = 512;    // longest sequence (sinusoidal table size)
+};
+
+// Parameters: embedding.weight [V, D]; encoder.layers.<i>.* (torch.nn.TransformerEncoderLayer's
+// names: self_attn.in_proj_weight, self_attn.out_proj.*, linear1, linear2, norm1, norm2);
+// encoder.norm.* (norm_first only); pooling.{context, proj.*} (attention pooling only);
+// classifier.{weight [C, D], bias}.
+class TransformerClassifier : public ClassifierModel {
+ public:
+  TransformerClassifier(const TransformerClassifierOptions& options, std::uint64_t seed);
+
+  // batch.ids [B, T] with T <= max_len, batch.lengths [B] in [1, T]; padding keys are masked in
+  // every layer. Attention (when asked): {"encoder.layers.<i>.self_attn", "self", [B, H, T, T]}
+  // per layer, then {"pooling", "pool", [B, T]} with attention pooling.
+  ClassifierOutput forward(const ClassifierBatch& batch, bool return_attention) override;
+  Index num_classes() const override { return options_.num_classes; }
+
+  Rng& dropout_rng() { return *dropout_rng_; }
+  const TransformerClassifierOptions& options() const { return options_; }
+
+ private:
+  TransformerClassifier(const TransformerClassifierOptions& options, Rng rng);
+
+  // Encoder outputs h [B, T, D] -> [B, D]; `weights` receives the attention pooling's α.
+  Tensor pool(const Tensor& h, const IntTensor& lengths, const Tensor& key_padding,
+              Tensor& weights) const;
+
+  TransformerClassifierOptions options_;
+  std::shared_ptr<Rng> dropout_rng_;
+  Embedding embedding_;
+  PositionalEncoding positional_;
+  Dropout embedding_dropout_;
+  TransformerEncoder encoder_;
+  std::unique_ptr<SelfAttentionPooling> pooling_;  // kAttention only
   Linear classifier_;
 };
 
