@@ -20,22 +20,13 @@
 #include "heed/util/check.h"
 #include "heed/util/parallel.h"
 #include "ops/kernels/fast_math.h"
+#include "ops/kernels/numeric.h"
 
 namespace heed {
 namespace {
 
 using kernels::fast_tanh;
-
-// TODO(rnn-attention): use kernels::store_grad (kernels/numeric.h) once fast_math.h stops
-// redefining fast_exp (the TODO there); the two headers cannot be included together yet.
-template <bool kAccumulate>
-inline void store_grad(float& dst, float v) {
-  if constexpr (kAccumulate) {
-    dst += v;
-  } else {
-    dst = v;
-  }
-}
+using kernels::store_grad;
 
 struct Dims {
   Index B, S, A;
