@@ -1,6 +1,7 @@
 #include "heed/models/rnn_seq2seq.h"
 
-#include <cmath>
+#include <tuple>
+#include <vector>
 
 #include "heed/autograd/grad_mode.h"
 #include "heed/ops/elementwise.h"

@@ -4,16 +4,16 @@
 //   1. scores e [B, S] from the query and the precomputed source projection;
 //   2. normalization: α = softmax(e) over unmasked positions (masked ones get exactly 0), times
 //      the Gaussian window for Luong's local-p; hard attention replaces α by a one-hot row;
-//   3. context c = Σ_s α_s · keys_s, one batched [1, S] × [S, Dk] product per row.
+//   3. context c = Σ_s α_s · keys_s.
 // Stages 2 and 3 are shared (normalize() and weighted_sum() below).
 #include "heed/nn/rnn_attention.h"
 
 #include <cmath>
 #include <limits>
 
-#include "heed/autograd/grad_mode.h"
 #include "heed/nn/init.h"
 #include "heed/ops/additive_attention.h"
+#include "heed/ops/batched_matvec.h"
 #include "heed/ops/elementwise.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/reduce.h"
@@ -78,7 +78,7 @@ Tensor normalize(Tensor scores, const Tensor& mask, const Tensor& log_window,
 
 // Stage 3: Σ_s weights[b, s] · keys[b, s, :] -> [B, Dk].
 Tensor weighted_sum(const Tensor& weights, const Tensor& keys) {
-  return squeeze(matmul(unsqueeze(weights, 1), keys), 1);
+  return batched_vecmat(weights, keys);
 }
 
 void check_hard_options(const char* name, bool hard, float temperature,
@@ -180,8 +180,8 @@ Tensor LuongAttention::precompute(const Tensor& keys) const {
 Tensor LuongAttention::scores(const Tensor& query, const Tensor& keys_proj) const {
   if (options_.score == LuongScore::kConcat)
     return additive_attention_scores(query_proj_->forward(query), keys_proj, v_);
-  // dot and general: h_tᵀ · (keys_proj = h̄_s or W_a h̄_s), one [S, D] × [D, 1] per row.
-  return squeeze(matmul(keys_proj, unsqueeze(query, 2)), 2);
+  // dot and general: h_tᵀ · (keys_proj = h̄_s or W_a h̄_s) for every s.
+  return batched_matvec(keys_proj, query);
 }
 
 // §3.2, eqs. (9) and (10): p_t = S · σ(v_pᵀ tanh(W_p h_t)) with S the row's source length (its

@@ -15,6 +15,7 @@
 
 #include "heed/autograd/node.h"
 #include "heed/ops/elementwise.h"
+#include "heed/ops/flop_counter.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/shape_ops.h"
 #include "heed/util/check.h"
@@ -105,8 +106,13 @@ Tensor additive_attention_scores(const Tensor& query_proj, const Tensor& keys_pr
   const Dims d = check_shapes("additive_attention_scores", query_proj, keys_proj, v);
   Tensor out = Tensor::empty(Shape{d.B, d.S});
   scores_forward(query_proj.data(), keys_proj.data(), v.data(), out.data(), d);
+  // Counted as the composite's [B·S, A] × [A, 1] product (forward) and its two gradient
+  // products (backward), as a FLOP counter of the PyTorch reference sees them.
+  const double flops = 2.0 * static_cast<double>(d.B * d.S * d.A);
+  add_matmul_flops(flops);
   record("additive_attention_scores", out, {&query_proj, &keys_proj, &v},
-         [q = query_proj.detach(), k = keys_proj.detach(), v = v.detach(), d](Node& node) {
+         [q = query_proj.detach(), k = keys_proj.detach(), v = v.detach(), d,
+          flops](Node& node) {
            // All three gradients come out of one pass; one that no input wants goes to scratch
            // (in a model all three are parameters' paths, so that never happens in training).
            const Tensor dq = node.needs_grad(0) ? node.grad_for(0) : Tensor::zeros(q.shape());
@@ -124,6 +130,7 @@ Tensor additive_attention_scores(const Tensor& query_proj, const Tensor& keys_pr
              auto dv = node.grad_slot(2);
              sum_rows(dv_partial.data(), d.B, d.A, dv.tensor.data(), dv.accumulate);
            }
+           add_matmul_flops(2 * flops);
          });
   return out;
 }
