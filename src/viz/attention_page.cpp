@@ -106,6 +106,7 @@ PageCounts selftest_counts(const AttentionPage& page) {
     for (const TokenWeights& tw : e.token_weights) counts.tokens += static_cast<long>(tw.labels.size());
     if (!e.sentence_weights.empty()) counts.sentences += static_cast<long>(e.token_weights.size());
     for (const HeatmapGroup& g : e.heatmaps) {
+      ++counts.hovers;
       const long views = static_cast<long>(g.layers()) * (g.heads > 1 ? g.heads + 1 : 1);
       counts.views += views;
       counts.cells += views * static_cast<long>(g.row_labels.size() * g.col_labels.size());

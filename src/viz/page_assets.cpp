@@ -162,6 +162,7 @@ const std::string_view kAttentionPageScript = R"js(
     };
     const [canvas, ctx] = makeCanvas("main");
     const [overlay, octx] = makeCanvas("overlay");
+    Object.assign(overlay.dataset, { left, top, cell });
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, width, height);
     ctx.imageSmoothingEnabled = false;
     ctx.drawImage(matrixImage(m, R, C, vmax), left, top, W, H);
@@ -429,6 +430,20 @@ const std::string_view kAttentionPageScript = R"js(
     e.preventDefault();
   });
 
+  // Hovers the middle cell of the large heatmap of the viewer; 1 if the readout names its labels.
+  const probe = (g) => {
+    const overlay = viewerEl.querySelector("canvas.overlay"), tip = viewerEl.querySelector(".tooltip");
+    const R = g.rows.length, C = g.cols.length;
+    if (!overlay || !R || !C) return 0;
+    const r = Math.floor(R / 2), c = Math.floor(C / 2), d = overlay.dataset, box = overlay.getBoundingClientRect();
+    overlay.dispatchEvent(new MouseEvent("mousemove", {
+      clientX: box.left + Number(d.left) + (c + 0.5) * Number(d.cell),
+      clientY: box.top + Number(d.top) + (r + 0.5) * Number(d.cell) }));
+    const ok = tip.style.display === "block" && tip.textContent.startsWith(`${g.rows[r]} \u2192 ${g.cols[c]}\n`);
+    overlay.dispatchEvent(new MouseEvent("mouseleave"));
+    return ok ? 1 : 0;
+  };
+
   // ---- status for tests: what was drawn
   const report = (mode, totals) => {
     if (statusEl.getAttribute("data-state") === "error") return;
@@ -445,6 +460,7 @@ const std::string_view kAttentionPageScript = R"js(
     } else if (location.hash === "#selftest") {
       // Every view of every example: the same functions the controls call.
       const totals = { views: 0, cells: 0, thumbnails: 0, tokens: 0, sentences: 0 };
+      let hovers = 0;
       const add = () => { for (const k of Object.keys(totals)) totals[k] += drawn[k]; drawn = { views: 0, cells: 0, thumbnails: 0, tokens: 0, sentences: 0 }; };
       for (let e = 0; e < data.examples.length; ++e) {
         selectExample(e);
@@ -455,8 +471,21 @@ const std::string_view kAttentionPageScript = R"js(
           for (let l = 0; l < g.layers.length; ++l) for (const hd of headsOf(g)) { state.layer = l; state.head = hd; renderViewer(); }
         });
         add();
+        // The other controls once per group: stretched colours, row maxima, a hover readout;
+        // the HAN shading switch. (Not counted in the totals above.)
+        example().heatmaps.forEach((g, gi) => {
+          Object.assign(state, { group: gi, layer: 0, head: headsOf(g)[0], stretch: true, marks: true });
+          renderViewer();
+          hovers += probe(g);
+          Object.assign(state, { stretch: false, marks: false });
+        });
+        if (example().sentence_weights.length) {
+          state.bySentence = false; renderPooling(); state.bySentence = true; renderPooling();
+        }
+        drawn = { views: 0, cells: 0, thumbnails: 0, tokens: 0, sentences: 0 };
       }
       selectExample(0);
+      totals.hovers = hovers;
       report("selftest", totals);
     } else {
       selectExample(0);

@@ -89,10 +89,10 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
       break;
     }
   }
+  // Loose ticks: from the last multiple <= lo to the first multiple >= hi.
+  const double first = std::floor(lo / spacing + 1e-9), last = std::ceil(hi / spacing - 1e-9);
   std::vector<double> ticks;
-  const double first = std::ceil(lo / spacing - 1e-9) * spacing;
-  for (double t = first; t <= hi + spacing * 1e-9; t += spacing)
-    ticks.push_back(std::abs(t) < spacing * 1e-9 ? 0.0 : t);
+  for (double k = first; k <= last; ++k) ticks.push_back(k == 0 ? 0.0 : k * spacing);
   return ticks;
 }
 
@@ -183,6 +183,8 @@ std::string line_chart_svg(const Chart& chart, const std::vector<EpochStart>& ep
     }
   const bool empty = !std::isfinite(x_lo);
   if (empty) x_lo = 0, x_hi = 1, y_lo = 0, y_hi = 1;
+  if (std::isfinite(options.x_min)) x_lo = std::min(x_lo, options.x_min);
+  if (std::isfinite(options.x_max)) x_hi = std::max(x_hi, options.x_max);
   const std::vector<double> x_ticks = nice_ticks(x_lo, x_hi, 6);
   const std::vector<double> y_ticks = nice_ticks(y_lo, y_hi, 5);
   x_lo = std::min(x_lo, x_ticks.front());
@@ -304,8 +306,14 @@ std::string training_curves_html(const MetricsHistory& history, const std::strin
   if (!history.epochs.empty())
     out << "<span>" << history.epochs.size() << " epoch boundaries (dashed)</span>";
   out << "<span>hover a chart for its values</span></p></header>\n<main>\n<div class=\"charts\">\n";
+  ChartOptions options;  // every chart over the steps of the whole run
+  for (const Series& s : history.series)
+    for (double step : s.steps) {
+      options.x_min = std::isnan(options.x_min) ? step : std::min(options.x_min, step);
+      options.x_max = std::isnan(options.x_max) ? step : std::max(options.x_max, step);
+    }
   for (const Chart& chart : charts)
-    out << "<figure>" << line_chart_svg(chart, history.epochs) << "</figure>\n";
+    out << "<figure>" << line_chart_svg(chart, history.epochs, options) << "</figure>\n";
   if (charts.empty()) out << "<p>No metrics yet.</p>\n";
   out << "</div>\n</main>\n<script>" << detail::kCurvesPageScript << "</script>\n</body>\n</html>\n";
   return out.str();

@@ -89,7 +89,10 @@ inline std::vector<std::string> sample_words(int n, std::uint64_t seed) {
 
 inline std::string joined(const std::vector<std::string>& words) {
   std::string s;
-  for (const std::string& w : words) s += (s.empty() ? "" : " ") + w;
+  for (const std::string& w : words) {
+    if (!s.empty()) s += ' ';
+    s += w;
+  }
   return s;
 }
 
@@ -181,7 +184,8 @@ inline viz::AttentionExample han_example(int sentences, int words, const viz::La
     tokens.sentences.push_back(pieces_of(s));
     lengths.push_back(tokens.sentences.back().size());
     L = std::max(L, lengths.back());
-    text += (text.empty() ? "" : " ") + joined(s);
+    if (!text.empty()) text += ' ';
+    text += joined(s);
   }
   const Index N = sentences + 1;  // one padding sentence in the batch
   lengths.push_back(0);

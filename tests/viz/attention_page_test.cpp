@@ -145,6 +145,7 @@ TEST(AttentionPage, SelftestCounts) {
   EXPECT_GT(static_cast<long>(cross.row_labels.size()), 11);
   EXPECT_EQ(counts.thumbnails, 3 * 15 * 15 + 6 * 6);
   EXPECT_EQ(counts.sentences, 3);
+  EXPECT_EQ(counts.hovers, 3 + 1 + 1);  // one per heatmap group
   long tokens = static_cast<long>(page.examples[2].token_weights[0].labels.size());
   for (const TokenWeights& tw : page.examples[3].token_weights) tokens += static_cast<long>(tw.labels.size());
   EXPECT_EQ(counts.tokens, tokens);

@@ -53,9 +53,10 @@ void write_attention_page(const std::filesystem::path& path, const AttentionPage
 // views = Σ over examples and groups of layers × (heads + 1 for the mean, or 1 for one head);
 // cells = Σ over those views of rows × columns; thumbnails = Σ over the views of the group's
 // overview size (layers × the same head count; no overview for a single view); tokens = shaded
-// tokens; sentences = sentence bars (hierarchical models).
+// tokens; sentences = sentence bars (hierarchical models); hovers = heatmap groups (the self-test
+// hovers one cell per group and checks the readout).
 struct PageCounts {
-  long examples = 0, views = 0, cells = 0, thumbnails = 0, tokens = 0, sentences = 0;
+  long examples = 0, views = 0, cells = 0, thumbnails = 0, tokens = 0, sentences = 0, hovers = 0;
 };
 PageCounts selftest_counts(const AttentionPage& page);
 

@@ -8,6 +8,7 @@
 // Changes of the "epoch" value in train lines are drawn as dashed vertical lines.
 #pragma once
 
+#include <cmath>
 #include <filesystem>
 #include <iosfwd>
 #include <string>
@@ -52,6 +53,9 @@ struct ChartOptions {
   int width = 560;
   int height = 320;
   std::string title = "";  // default: the metric's name
+  // Steps the x axis must span (e.g. the whole run, so that charts line up); NaN: the chart's own.
+  double x_min = std::nan("");
+  double x_max = std::nan("");
 };
 
 // An SVG line chart against the step: axes with "nice" ticks (1, 2, 2.5, 5 × 10^k), a light
@@ -66,8 +70,8 @@ std::string training_curves_html(const MetricsHistory& history, const std::strin
 void write_training_curves(const std::filesystem::path& path, const MetricsHistory& history,
                            const std::string& title);
 
-// Axis ticks covering [lo, hi]: about `target` multiples of 1, 2, 2.5 or 5 × 10^k (exposed for
-// tests). lo == hi gives ticks around the value.
+// Axis ticks: about `target` multiples of 1, 2, 2.5 or 5 × 10^k, from the last one <= lo to the
+// first one >= hi (the chart's axis spans them). lo == hi gives ticks around the value.
 std::vector<double> nice_ticks(double lo, double hi, int target = 5);
 
 }  // namespace heed::viz
