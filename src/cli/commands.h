@@ -6,6 +6,8 @@
 namespace heed::cli {
 
 void add_bench_command(CLI::App& app);
+void add_attention_command(CLI::App& app);  // attention.cpp
+void add_plot_command(CLI::App& app);       // plot.cpp
 // Subcommands of `heed bench` (bench_train.cpp).
 void add_bench_train_command(CLI::App& bench);
 

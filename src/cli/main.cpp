@@ -11,6 +11,8 @@ int main(int argc, char** argv) {
   CLI::App app{"heed: train and inspect attention models (Transformer, RNN + attention) on the CPU"};
   app.set_version_flag("--version", std::string("heed ") + HEED_VERSION);
   app.require_subcommand(0, 1);
+  heed::cli::add_attention_command(app);
+  heed::cli::add_plot_command(app);
   heed::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback

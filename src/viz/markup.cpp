@@ -101,6 +101,13 @@ std::string truncate_utf8(std::string_view text, int max_chars) {
   return std::string(text.substr(0, i)) + "\xE2\x80\xA6";  // …
 }
 
+std::string to_lower(std::string_view text) {
+  std::string out(text);
+  for (char& c : out)
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  return out;
+}
+
 std::string script_json(const nlohmann::json& data) {
   const std::string text = data.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   std::string out;

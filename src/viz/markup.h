@@ -22,6 +22,9 @@ int utf8_length(std::string_view text);
 // At most `max_chars` code points: longer text keeps max_chars - 1 of them and ends with "…".
 std::string truncate_utf8(std::string_view text, int max_chars);
 
+// ASCII letters lowered (for case-insensitive matching of names).
+std::string to_lower(std::string_view text);
+
 // JSON text safe inside <script type="application/json">: '<', '>' and '&' (which occur only
 // inside strings) written as \u003c \u003e \u0026, so "</script>" cannot appear; invalid UTF-8
 // replaced by U+FFFD.

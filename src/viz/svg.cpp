@@ -245,4 +245,47 @@ std::string text_weights_svg(const std::vector<TokenWeights>& lines,
   return out.str();
 }
 
+std::string example_svg(const AttentionExample& example, const ExampleSvgOptions& options) {
+  const std::string subject = detail::truncate_utf8(example.input, 70);
+  const bool text = options.map == "pool" || (example.heatmaps.empty() && options.map.empty());
+  if (text) {
+    CHECK(!example.token_weights.empty(), "example_svg: '", subject, "' has no pooling weights");
+    std::string title = subject;
+    if (!example.classes.names.empty())
+      title = example.classes.names[static_cast<std::size_t>(example.classes.predicted)] + " (" +
+              format_number(100.0 * example.classes.probabilities[static_cast<std::size_t>(example.classes.predicted)], 1) +
+              "%): " + subject;
+    return text_weights_svg(example.token_weights, example.sentence_weights,
+                            {.title = title,
+                             .note = example.sentence_weights.empty()
+                                         ? "shading: attention weight"
+                                         : "bars: sentence attention; shading: sentence × word attention"});
+  }
+  const HeatmapGroup* group = nullptr;
+  std::string known;
+  for (const HeatmapGroup& g : example.heatmaps) {
+    known += " '" + g.id + "'";
+    if (!group && (options.map.empty() || g.id.find(options.map) != std::string::npos ||
+                   g.title.find(options.map) != std::string::npos ||
+                   detail::to_lower(g.title).find(options.map) != std::string::npos))
+      group = &g;
+  }
+  CHECK(group, "example_svg: no attention map '", options.map, "' for '", subject, "' (it has:",
+        known.empty() ? std::string(" none") : known, ")");
+  const int layer = options.layer < 0 ? group->layers() - 1 : options.layer;
+  CHECK(layer < group->layers(), "example_svg: ", group->title, " has ", group->layers(),
+        " layers (asked for layer ", options.layer, ")");
+  CHECK(options.head < group->heads, "example_svg: ", group->title, " has ", group->heads,
+        " heads (asked for head ", options.head, ")");
+  const Matrix m = options.head < 0 ? group->head_mean(layer) : group->at(layer, options.head);
+  std::string where = group->title;
+  if (group->layers() > 1) where += str(", layer ", layer);
+  if (group->heads > 1) where += options.head < 0 ? str(", mean of ", group->heads, " heads") : str(", head ", options.head);
+  std::string note = example.output.empty() ? where : where + " \xE2\x80\x94 output: " + detail::truncate_utf8(example.output, 60);
+  if (!group->complete_rows) note += " (special tokens hidden: rows sum to \xE2\x89\xA4 1)";
+  return heatmap_svg(m, group->row_labels, group->col_labels,
+                     {.title = subject, .note = note, .row_title = group->row_title,
+                      .col_title = group->col_title, .vmin = 0.f, .vmax = options.stretch ? 0.f : 1.f});
+}
+
 }  // namespace heed::viz

@@ -319,6 +319,11 @@ std::string training_curves_html(const MetricsHistory& history, const std::strin
   return out.str();
 }
 
+void write_line_chart(const std::filesystem::path& path, const Chart& chart,
+                      const std::vector<EpochStart>& epochs, const ChartOptions& options) {
+  detail::write_text_file(path, line_chart_svg(chart, epochs, options), "write_line_chart");
+}
+
 void write_training_curves(const std::filesystem::path& path, const MetricsHistory& history,
                            const std::string& title) {
   detail::write_text_file(path, training_curves_html(history, title), "write_training_curves");

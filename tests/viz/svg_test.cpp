@@ -9,6 +9,16 @@
 namespace heed::viz {
 namespace {
 
+// A weight as the SVG tooltips write it.
+std::string detail_number(float v) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%.4f", v);
+  std::string s = buffer;
+  while (s.back() == '0') s.pop_back();
+  if (s.back() == '.') s.pop_back();
+  return s;
+}
+
 int count(const std::string& text, const std::string& what) {
   int n = 0;
   for (std::size_t i = text.find(what); i != std::string::npos; i = text.find(what, i + 1)) ++n;
@@ -87,6 +97,31 @@ TEST(TextWeightsSvg, ShadesTokensByWeight) {
   EXPECT_NE(svg.find(">m</text>"), std::string::npos);
   EXPECT_NE(svg.find("<title>sentence 1: weight 0.75</title>"), std::string::npos);
   EXPECT_THROW_MSG(text_weights_svg(lines, {1.f}), "text_weights_svg: 1 line weights for 2 lines");
+}
+
+TEST(ExampleSvg, PicksTheMapLayerAndHead) {
+  const AttentionExample e = testing::transformer_example(6, 7, 3, 4, {}, 9);
+  const std::string cross = example_svg(e);  // cross-attention, last layer, mean of the heads
+  testing::expect_well_formed_xml(cross, "cross.svg");
+  EXPECT_NE(cross.find("Cross-attention, layer 2, mean of 4 heads"), std::string::npos);
+  const HeatmapGroup& encoder = e.heatmaps[1];
+  const std::string svg = example_svg(e, {.map = "encoder", .layer = 0, .head = 1});
+  EXPECT_NE(svg.find("Encoder self-attention, layer 0, head 1"), std::string::npos);
+  // Its first cell is head 1's weight (4 decimals in the tooltip).
+  EXPECT_NE(svg.find(": " + detail_number(encoder.at(0, 1)(0, 0)) + "</title></rect>"), std::string::npos);
+  EXPECT_THROW_MSG(example_svg(e, {.map = "pool"}), "example_svg: '");
+  EXPECT_THROW_MSG(example_svg(e, {.map = "nothing"}), "example_svg: no attention map 'nothing'");
+  EXPECT_THROW_MSG(example_svg(e, {.map = "cross", .layer = 3}), "example_svg: Cross-attention has 3 layers (asked for layer 3)");
+  EXPECT_THROW_MSG(example_svg(e, {.map = "cross", .head = 4}), "example_svg: Cross-attention has 4 heads (asked for head 4)");
+}
+
+TEST(ExampleSvg, ClassifiersShowTheirShadedText) {
+  const std::string flat = example_svg(testing::classifier_example(8, 0, 0, {}, 2));
+  testing::expect_well_formed_xml(flat, "flat.svg");
+  EXPECT_NE(flat.find("shading: attention weight"), std::string::npos);
+  const std::string han = example_svg(testing::han_example(3, 5, {}, 3));
+  EXPECT_NE(han.find("<title>sentence 3: weight"), std::string::npos);
+  EXPECT_NE(han.find("positive (80%)"), std::string::npos);
 }
 
 }  // namespace

@@ -46,4 +46,20 @@ std::string text_weights_svg(const std::vector<TokenWeights>& lines,
                              const std::vector<float>& line_weights,
                              const TextWeightsSvgOptions& options = {});
 
+// Which picture of an AttentionExample example_svg draws.
+struct ExampleSvgOptions {
+  // A heatmap group, by a substring of its id or title ("cross", "encoder", "decoder", "self",
+  // "multihead_attn"...); empty: the first group (cross-attention for translation). "pool" (or a
+  // classifier without heatmaps): the shaded text.
+  std::string map = "";
+  int layer = -1;  // -1: the last layer
+  int head = -1;   // -1: the mean of the heads
+  bool stretch = false;  // colours up to the matrix maximum instead of 1
+};
+
+// One picture of an example: a heatmap (with the example's text and the map, layer and head in
+// its title) or its shaded text. Throws naming the choices if `map`, `layer` or `head` is not
+// there.
+std::string example_svg(const AttentionExample& example, const ExampleSvgOptions& options = {});
+
 }  // namespace heed::viz

@@ -65,6 +65,10 @@ struct ChartOptions {
 std::string line_chart_svg(const Chart& chart, const std::vector<EpochStart>& epochs,
                            const ChartOptions& options = {});
 
+// line_chart_svg written to `path` (parent directories created).
+void write_line_chart(const std::filesystem::path& path, const Chart& chart,
+                      const std::vector<EpochStart>& epochs, const ChartOptions& options = {});
+
 // The HTML page of every standard chart (with a hover readout of the values at the cursor's step).
 std::string training_curves_html(const MetricsHistory& history, const std::string& title);
 void write_training_curves(const std::filesystem::path& path, const MetricsHistory& history,
