@@ -130,12 +130,17 @@ const std::string_view kAttentionPageScript = R"js(
     return off;
   };
 
+  // Thumbnails are small enough for the overview to sit beside the large heatmap.
+  const thumbSize = (g) => clamp(Math.floor(320 / headsOf(g).length), 32, 64);
+  const overviewWidth = (g) => (g.layers.length * headsOf(g).length > 1 ? headsOf(g).length * (thumbSize(g) + 8) + 70 : 0);
+
   // ---- the large heatmap: labels, colour bar, hover readout, optional row-maximum marks
   const drawHeatmap = (g, m) => {
     const R = g.rows.length, C = g.cols.length;
     const vmax = state.stretch ? Math.max(maxOf(m), 1e-9) : 1;
     const n = Math.max(R, C, 1);
-    const cell = clamp(Math.floor(720 / n), 2, 28);
+    const room = clamp((window.innerWidth || 1280) - 280 - overviewWidth(g), 360, 760);  // for the cells
+    const cell = clamp(Math.floor(room / n), 2, 28);
     const labels = cell >= 7;
     const font = clamp(Math.round(cell * 0.72), 8, 13);
     const measure = document.createElement("canvas").getContext("2d");
@@ -249,13 +254,14 @@ const std::string_view kAttentionPageScript = R"js(
     grid.style.gridTemplateColumns = `max-content repeat(${heads.length}, max-content)`;
     grid.append(h("span"));
     for (const head of heads) grid.append(h("span", { text: head < 0 ? "mean" : `h${head}` }));
-    const scale = Math.min(84 / Math.max(C, 1), 84 / Math.max(R, 1));
+    const size = thumbSize(g);
+    const scale = Math.min(size / Math.max(C, 1), size / Math.max(R, 1));
     const w = Math.max(2, Math.round(C * scale)), hh = Math.max(2, Math.round(R * scale));
     for (let layer = 0; layer < g.layers.length; ++layer) {
       grid.append(h("span", { text: g.layers.length > 1 ? `layer ${layer}` : "" }));
       for (const head of heads) {
         const m = matrixOf(g, layer, head);
-        const vmax = state.stretch ? Math.max(maxOf(m), 1e-9) : 1;
+        const vmax = Math.max(maxOf(m), 1e-9);
         const c = h("canvas");
         c.width = w; c.height = hh;
         const ctx = c.getContext("2d");
@@ -292,7 +298,8 @@ const std::string_view kAttentionPageScript = R"js(
     const detail = h("div", { class: "detail" }, layerBar, g.heads > 1 ? headBar : null, options, captionEl, drawHeatmap(g, m),
       h("div", { class: "kbd", text: "keys: \u2190 \u2192 head, \u2191 \u2193 layer, [ ] example" }));
     const showOverview = g.layers.length * headsOf(g).length > 1;
-    const content = h("div", { class: "viewer" }, showOverview ? drawOverview(g, select) : null, detail);
+    const overview = showOverview ? h("div", null, h("div", { class: "caption", text: "All heads (each coloured up to its own maximum); click one to enlarge it" }), drawOverview(g, select)) : null;
+    const content = h("div", { class: "viewer" }, detail, overview);
     const section = h("section", { class: "card" }, h("h2", { text: "Attention heatmaps" }), tabs, content);
     if (viewerEl) viewerEl.replaceWith(section);
     viewerEl = section;
@@ -488,7 +495,19 @@ const std::string_view kAttentionPageScript = R"js(
       totals.hovers = hovers;
       report("selftest", totals);
     } else {
-      selectExample(0);
+      // A view to open on: #example=2&group=encoder&layer=last&head=3 (head=mean), &stretch, &marks.
+      const want = new URLSearchParams(location.hash.slice(1));
+      Object.assign(state, { stretch: want.has("stretch"), marks: want.has("marks") });
+      selectExample(clamp(Number(want.get("example") || 1) - 1, 0, data.examples.length - 1));
+      const ex = example();
+      if (ex.heatmaps.length && ["group", "layer", "head"].some((k) => want.has(k))) {
+        const key = (want.get("group") || "").toLowerCase();
+        state.group = Math.max(0, ex.heatmaps.findIndex((g) => g.id.toLowerCase().includes(key) || g.title.toLowerCase().includes(key)));
+        const g = group(), layer = want.get("layer"), head = want.get("head");
+        drawn = { views: 0, cells: 0, thumbnails: 0, tokens: drawn.tokens, sentences: drawn.sentences };
+        select(layer === null ? 0 : layer === "last" ? g.layers.length - 1 : Number(layer),
+               head === null || head === "mean" ? -1 : Number(head));
+      }
       report("initial", drawn);
     }
   } catch (err) {

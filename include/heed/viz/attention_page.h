@@ -12,6 +12,10 @@
 //     heatmap with its labels, colour bar and the value under the cursor; colours on [0, 1] or
 //     stretched to the matrix maximum; row maxima marked on demand.
 //
+// The page opens on the first example's first group, layer 0, the mean of the heads; a URL
+// fragment chooses another view: page.html#example=2&group=encoder&layer=last&head=3&stretch&marks
+// (example from 1; group by a substring of its id or title; head a number or "mean").
+//
 // The data is embedded as JSON in <script type="application/json" id="heed-data">
 // (attention_page_json, values rounded to 5 decimals). After drawing, the page writes what it drew
 // into the data-* attributes of <div id="heed-status"> (data-state="ok", or "error" with the
