@@ -62,6 +62,19 @@ std::vector<std::int32_t> cropped(std::vector<std::int32_t> ids, int max_length)
   return ids;
 }
 
+// Drops the heatmap groups with an axis over the limit; says so in the page's notes once.
+void limit_heatmaps(AttentionExample& example, int max_tokens, AttentionPage& page) {
+  if (max_tokens <= 0) return;
+  auto too_big = [&](const HeatmapGroup& g) {
+    return static_cast<int>(std::max(g.row_labels.size(), g.col_labels.size())) > max_tokens;
+  };
+  const auto removed = std::remove_if(example.heatmaps.begin(), example.heatmaps.end(), too_big);
+  if (removed == example.heatmaps.end()) return;
+  example.heatmaps.erase(removed, example.heatmaps.end());
+  const std::string note = str("heatmaps of inputs over ", max_tokens, " tokens left out");
+  if (std::find(page.notes.begin(), page.notes.end(), note) == page.notes.end()) page.notes.push_back(note);
+}
+
 }  // namespace
 
 TokenAxis token_axis(const Tokenizer& tokenizer, const std::vector<std::int32_t>& ids) {
@@ -121,6 +134,7 @@ AttentionPage translation_attention_page(Seq2SeqModel& model, const Tokenizer& s
     const TranslationTokens tokens{token_axis(source, src), token_axis(target, tgt_in),
                                    token_axis(target, tgt_out)};
     example.heatmaps = translation_heatmaps(forward.attention, 0, tokens, options.labels);
+    limit_heatmaps(example, options.max_heatmap_tokens, page);
     page.examples.push_back(std::move(example));
   }
   return page;
@@ -186,6 +200,7 @@ AttentionPage classification_attention_page(ClassifierModel& model, const Tokeni
     example.classes.predicted = static_cast<int>(std::max_element(logits, logits + C) - logits);
     if (!gold.empty()) example.classes.gold = gold[i];
     add_classifier_attention(out.attention, 0, tokens, options.labels, example);
+    limit_heatmaps(example, options.max_heatmap_tokens, page);
     page.examples.push_back(std::move(example));
   }
   return page;

@@ -218,6 +218,14 @@ TEST(ClassificationAttentionPage, TransformerClassifierSelfAttentionAndPooling) 
   EXPECT_EQ(page.examples[0].heatmaps[0].layers(), 2);
   EXPECT_EQ(page.examples[0].heatmaps[0].heads, 4);
   EXPECT_EQ(page.examples[0].token_weights.size(), 1u);
+
+  // Over the heatmap limit: the pooling stays, the heatmaps go, and the page says so.
+  AttentionRunOptions small;
+  small.max_heatmap_tokens = 3;
+  const AttentionPage limited = classification_attention_page(model, tokenizer(), two_classes(), {"we liked the film"}, small);
+  EXPECT_TRUE(limited.examples[0].heatmaps.empty());
+  EXPECT_EQ(limited.examples[0].token_weights.size(), 1u);
+  EXPECT_EQ(limited.notes.back(), "heatmaps of inputs over 3 tokens left out");
 }
 
 }  // namespace

@@ -35,6 +35,10 @@ struct AttentionRunOptions {
   LabelOptions labels;
   DecodeOptions decode;       // translation (the run asks for the hypothesis' attention itself)
   int max_source_length = 0;  // translation: longer sources are cut to this many tokens (0: all)
+  // Heatmaps with an axis longer than this are left out of the page (a page holds every layer ×
+  // head, and grows with tokens²: a 512-token review's self-attention alone is ~16 MB); a note
+  // says so. Pooling weights are always kept. 0: no limit.
+  int max_heatmap_tokens = 400;
   std::string title = "heed attention";
   std::vector<std::string> notes = {};  // added after the notes the run writes (labels, decoding)
 };
