@@ -256,7 +256,9 @@ const std::string_view kAttentionPageScript = R"js(
     for (const head of heads) grid.append(h("span", { text: head < 0 ? "mean" : `h${head}` }));
     const size = thumbSize(g);
     const scale = Math.min(size / Math.max(C, 1), size / Math.max(R, 1));
-    const w = Math.max(2, Math.round(C * scale)), hh = Math.max(2, Math.round(R * scale));
+    // Aspect kept, but no side under 45% of the size (a 6 × 40 map stays visible).
+    const w = Math.max(Math.round(size * 0.45), Math.round(C * scale));
+    const hh = Math.max(Math.round(size * 0.45), Math.round(R * scale));
     for (let layer = 0; layer < g.layers.length; ++layer) {
       grid.append(h("span", { text: g.layers.length > 1 ? `layer ${layer}` : "" }));
       for (const head of heads) {
