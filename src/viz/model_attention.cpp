@@ -35,9 +35,9 @@ std::vector<std::string> run_notes(const AttentionRunOptions& options, bool tran
   notes.push_back(options.labels.unit == TokenUnit::kWords
                       ? "labels: words (a word's source columns summed, its target rows averaged)"
                       : "labels: SentencePiece pieces");
-  notes.push_back(options.labels.hide_special ? "special tokens hidden (rows may sum to < 1)"
-                                              : "special tokens shown");
   if (translation) {
+    notes.push_back(options.labels.hide_special ? "special tokens hidden (rows may sum to < 1)"
+                                                : "special tokens shown");
     notes.push_back(options.decode.beam_size > 1 ? str("beam search (", options.decode.beam_size, ")")
                                                  : std::string("greedy decoding"));
     notes.push_back("attention from a teacher-forced pass over the output shown");

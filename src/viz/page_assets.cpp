@@ -297,7 +297,7 @@ const std::string_view kAttentionPageScript = R"js(
     let caption = `${g.layers[state.layer]}${g.heads > 1 ? " \u00b7 " + headName(g, state.head) : ""} \u2014 rows: ${g.row_title}, columns: ${g.col_title}`;
     const captionEl = h("div", { class: "caption", text: caption });
     if (!g.complete_rows) captionEl.append(h("span", { class: "warn", text: " \u00b7 special tokens hidden: rows sum to \u2264 1" }));
-    const detail = h("div", { class: "detail" }, layerBar, g.heads > 1 ? headBar : null, options, captionEl, drawHeatmap(g, m),
+    const detail = h("div", { class: "detail" }, g.layers.length > 1 ? layerBar : null, g.heads > 1 ? headBar : null, options, captionEl, drawHeatmap(g, m),
       h("div", { class: "kbd", text: "keys: \u2190 \u2192 head, \u2191 \u2193 layer, [ ] example" }));
     const showOverview = g.layers.length * headsOf(g).length > 1;
     const overview = showOverview ? h("div", null, h("div", { class: "caption", text: "All heads (each coloured up to its own maximum); click one to enlarge it" }), drawOverview(g, select)) : null;

@@ -131,6 +131,7 @@ TEST(TranslationAttentionPage, RnnHasOneMatrixAndWordsDropTheMarks) {
   EXPECT_EQ(g.heads, 1);
   EXPECT_EQ(g.col_labels, (std::vector<std::string>{"11", "may", "2035"}));
   for (const std::string& label : g.row_labels) EXPECT_EQ(label.find(kWordStart), std::string::npos);
+  EXPECT_EQ(page.notes[1], "special tokens hidden (rows may sum to < 1)");
   EXPECT_EQ(page.notes[2], "beam search (2)");
   // Alignment: one link per output word, source word indices < 3.
   const std::string& a = page.examples[0].alignment;
