@@ -7,16 +7,11 @@
 
 #include <memory>
 
+#include "heed/data/special_ids.h"  // kPadId, kUnkId, kBosId, kEosId: shared with the data
 #include "heed/models/attention_map.h"
 #include "heed/nn/module.h"
 
 namespace heed {
-
-// Token conventions shared by all models and the data pipeline.
-inline constexpr int kPadId = 0;
-inline constexpr int kUnkId = 1;
-inline constexpr int kBosId = 2;
-inline constexpr int kEosId = 3;
 
 // A padded batch for teacher-forced training: tgt_in = BOS y1..yn, tgt_out = y1..yn EOS.
 struct Seq2SeqBatch {
