@@ -1,0 +1,28 @@
+// The "model" section of a configuration: a model type and that model's own options struct,
+// whose field names are the config keys (the vocabulary sizes and the class count come from the
+// data, not from the config). model_factory.h builds the model from it.
+#pragma once
+
+#include <string>
+#include <variant>
+
+namespace heed {
+
+enum class ModelType {
+  kTransformer,            // translation: TransformerSeq2Seq (models/transformer.h)
+  kRnn,                    // translation: RnnSeq2Seq, Bahdanau or Luong attention
+  kTransformerClassifier,  // classification: Transformer encoder + pooling
+  kBiGruAttention,         // classification: BiGRU + attention pooling
+  kHan,                    // classification: hierarchical attention network (documents)
+};
+
+const char* to_string(ModelType type);
+bool is_translation_model(ModelType type);
+bool is_hierarchical_model(ModelType type);
+
+struct ModelConfig {
+  ModelType type = ModelType::kTransformer;
+  std::variant<std::monostate> options;
+};
+
+}  // namespace heed
