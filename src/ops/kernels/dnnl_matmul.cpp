@@ -7,6 +7,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "heed/ops/flop_counter.h"
 #include "heed/tensor/tensor.h"
 #include "heed/util/check.h"
 
@@ -122,6 +123,7 @@ void matmul(const MatmulShape& s, const float* A, const float* B, const float* b
     }
     return;
   }
+  add_matmul_flops(2.0 * s.batch * s.M * s.K * s.N);
   Context& ctx = context();
   const Key key{s.batch, s.M, s.K, s.N, s.trans_a, s.trans_b, s.accumulate, bias != nullptr,
                 ctx.precision};
