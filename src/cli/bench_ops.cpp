@@ -101,7 +101,7 @@ void run_bench_ops(const Options& opt) {
 }  // namespace
 
 void add_bench_command(CLI::App& app) {
-  auto* bench = app.add_subcommand("bench", "Benchmarks (ops: matmul GFLOP/s vs raw oneDNN)");
+  auto* bench = app.add_subcommand("bench", "Benchmarks: ops (matmul vs raw oneDNN), train (reference models)");
   bench->require_subcommand(1);
   auto* ops = bench->add_subcommand("ops", "GFLOP/s of heed's matmul op beside raw oneDNN");
   auto opt = std::make_shared<Options>();
@@ -111,6 +111,7 @@ void add_bench_command(CLI::App& app) {
   ops->add_flag("--bf16", opt->bf16, "bf16 matmuls (avx512_bf16)");
   ops->add_option("--shapes", opt->shapes, "GEMM shapes MxKxN");
   ops->callback([opt] { run_bench_ops(*opt); });
+  add_bench_train_command(*bench);
 }
 
 }  // namespace heed::cli

@@ -12,5 +12,7 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_translate_command(CLI::App& app);
 void add_classify_command(CLI::App& app);
+// Subcommands of `heed bench` (bench_train.cpp).
+void add_bench_train_command(CLI::App& bench);
 
 }  // namespace heed::cli

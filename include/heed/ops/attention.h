@@ -30,7 +30,9 @@ struct AttentionOptions {
 // masked gets all-zero weights (and output) instead of NaN. Forward and backward are each one
 // fused kernel per (batch, head) block, so the T×S scores stay in cache. With dropout, the
 // mask is drawn from the counter-based Rng and regenerated in backward (never stored);
-// `weights` are the probabilities before dropout (what a user wants to see).
+// `weights` are the probabilities before dropout (what a user wants to see). Gradients flow
+// through `output` only: `weights` are returned detached (use attention_composite to
+// differentiate through them), and backward reads them, so do not modify them in place.
 AttentionOutput scaled_dot_product_attention(const Tensor& q, const Tensor& k, const Tensor& v,
                                              const AttentionMasks& masks = {},
                                              const AttentionOptions& options = {});
