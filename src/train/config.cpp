@@ -509,6 +509,22 @@ json eval_to_json(const EvalConfig& c, TaskKind task) {
   return j;
 }
 
+// A Transformer has positions up to model.max_len: training examples and decoded outputs must fit.
+void check_position_limits(const Config& c) {
+  const auto* t = std::get_if<TransformerSeq2SeqOptions>(&c.model.options);
+  if (!t) return;
+  if (c.data.max_length == 0 || c.data.max_length > t->max_len) {
+    throw ConfigError("data.max_length",
+                      str("must be in [1, model.max_len = ", t->max_len,
+                          "] for a Transformer (its positions) (got ", c.data.max_length, ")"));
+  }
+  if (c.eval.max_len + 1 > t->max_len) {
+    throw ConfigError("eval.max_len", str("must be < model.max_len = ", t->max_len,
+                                          " for a Transformer (output + EOS) (got ",
+                                          c.eval.max_len, ")"));
+  }
+}
+
 }  // namespace
 
 namespace config_detail {
@@ -558,6 +574,7 @@ Config Config::from_json(const json& document, const PathContext& paths) {
   c.train = read_train(train, c.task);
   ConfigReader eval = root.optional_section("eval");
   c.eval = read_eval(eval, c.task);
+  check_position_limits(c);
   root.finish();
   return c;
 }

@@ -6,6 +6,8 @@
 #include <string>
 #include <variant>
 
+#include "heed/models/transformer.h"
+
 namespace heed {
 
 enum class ModelType {
@@ -20,9 +22,12 @@ const char* to_string(ModelType type);
 bool is_translation_model(ModelType type);
 bool is_hierarchical_model(ModelType type);
 
+// The options of model.type (its vocabulary and class sizes are filled in by the factory).
+using ModelOptions = std::variant<TransformerSeq2SeqOptions>;
+
 struct ModelConfig {
   ModelType type = ModelType::kTransformer;
-  std::variant<std::monostate> options;
+  ModelOptions options;
 };
 
 }  // namespace heed

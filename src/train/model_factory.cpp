@@ -1,0 +1,31 @@
+// Models from their config (model_factory.h).
+#include "heed/train/model_factory.h"
+
+#include "heed/models/transformer.h"
+#include "heed/util/check.h"
+
+namespace heed {
+
+Seq2SeqModelBuild build_seq2seq_model(const ModelConfig& config, Index src_vocab, Index tgt_vocab,
+                                      std::uint64_t seed) {
+  Seq2SeqModelBuild build;
+  if (const auto* options = std::get_if<TransformerSeq2SeqOptions>(&config.options)) {
+    TransformerSeq2SeqOptions o = *options;
+    o.src_vocab = src_vocab;
+    o.tgt_vocab = tgt_vocab;
+    auto model = std::make_unique<TransformerSeq2Seq>(o, seed);
+    build.rngs = {{"dropout", &model->dropout_rng()}};
+    build.model = std::move(model);
+    return build;
+  }
+  CHECK(false, "model.type: \"", to_string(config.type), "\" is not a translation model");
+  return build;
+}
+
+ClassifierModelBuild build_classifier_model(const ModelConfig& config, Index /*vocab*/,
+                                            Index /*num_classes*/, std::uint64_t /*seed*/) {
+  CHECK(false, "model.type: \"", to_string(config.type), "\" is not a classification model");
+  return {};
+}
+
+}  // namespace heed
