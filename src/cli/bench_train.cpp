@@ -20,7 +20,9 @@
 
 #include "cli/commands.h"
 #include "heed/autograd/engine.h"
+#include "heed/models/classifiers.h"
 #include "heed/models/transformer.h"
+#include "heed/ops/loss.h"
 #include "heed/ops/flop_counter.h"
 #include "heed/ops/precision.h"
 #include "heed/optim/adam.h"
@@ -139,10 +141,47 @@ BenchModel make_transformer(const BenchOptions& o, bool base) {
   return bm;
 }
 
+// The peer's `sentiment` model: embedding 128 + 2 encoder layers (d 128, 4 heads, FFN 256) +
+// masked mean pooling + Linear(128 -> 2); batch 64 x 256; vocab 20000; plain cross-entropy.
+BenchModel make_sentiment(const BenchOptions& o) {
+  const Index B = o.batch ? o.batch : 64, T = o.src_len ? o.src_len : 256;
+  const Index V = o.vocab ? o.vocab : 20000;
+  TransformerClassifierOptions mo;
+  mo.vocab = V;
+  mo.d_model = 128;
+  mo.num_heads = 4;
+  mo.num_layers = 2;
+  mo.dim_feedforward = 256;
+  mo.dropout = 0.1f;
+  mo.pooling = ClassifierPooling::kMean;
+  mo.num_classes = 2;
+  mo.max_len = std::max<Index>(512, T);
+  auto model = std::make_shared<TransformerClassifier>(mo, o.seed);
+  Rng rng(o.seed + 1);
+  auto batches = std::make_shared<std::vector<ClassifierBatch>>();
+  for (int i = 0; i < 4; ++i) {
+    ClassifierBatch b;
+    b.ids = random_ids(Shape{B, T}, rng, 4, static_cast<int>(V));
+    b.lengths = IntTensor(Shape{B}, static_cast<std::int32_t>(T));
+    b.labels = random_ids(Shape{B}, rng, 0, 2);
+    batches->push_back(b);
+  }
+  BenchModel bm;
+  bm.units_per_step = B;
+  bm.examples = true;
+  bm.loss = [model, batches](int i) {
+    const ClassifierBatch& b = (*batches)[i % batches->size()];
+    return cross_entropy(model->forward(b, false).logits, b.labels);
+  };
+  bm.module = model;
+  return bm;
+}
+
 BenchModel make_bench_model(const BenchOptions& o) {
   if (o.model == "small") return make_transformer(o, false);
   if (o.model == "base") return make_transformer(o, true);
-  throw Error(str("bench train: unknown model '", o.model, "' (choose small, base)"));
+  if (o.model == "sentiment") return make_sentiment(o);
+  throw Error(str("bench train: unknown model '", o.model, "' (choose small, base, sentiment)"));
 }
 
 void run_bench_train(const BenchOptions& o) {
@@ -224,7 +263,7 @@ void add_bench_train_command(CLI::App& bench) {
   auto* cmd = bench.add_subcommand(
       "train", "Training steps/s of a reference model on synthetic batches (JSON line)");
   auto o = std::make_shared<BenchOptions>();
-  cmd->add_option("--model", o->model, "small | base (Transformer sizes of the PyTorch peer)");
+  cmd->add_option("--model", o->model, "small | base | sentiment (the PyTorch peer's reference models)");
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
   cmd->add_option("--steps", o->steps, "Timed steps")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", o->warmup, "Untimed steps first");

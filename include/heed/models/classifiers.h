@@ -1,0 +1,185 @@
+// Text classifiers (models/classifier.h is the interface they implement):
+//
+//   BiGruAttentionClassifier      embedding → bidirectional GRU (packed by lengths) →
+//                                 self-attention pooling (Yang et al. 2016 §2.2; Lin et al.
+//                                 2017) → dropout → Linear → C logits
+//   HierarchicalAttentionNetwork  Yang et al. 2016, "Hierarchical Attention Networks for
+//                                 Document Classification": words → bi-GRU + word attention →
+//                                 sentence vectors → bi-GRU + sentence attention → document
+//                                 vector → dropout → Linear → C logits
+//   TransformerClassifier         embedding·√d + sinusoidal positions → dropout → N Transformer
+//                                 encoder layers (Vaswani et al. 2017) → pooling (masked mean |
+//                                 first token | self-attention pooling) → Linear → C logits
+//
+// Token id kPadId (data/special_ids.h) is the padding id: its embedding row stays zero and gets
+// no gradient, though the models never look at positions past each sequence's length anyway.
+// Padding never changes an example's logits: a batch of one gives the same logits as the same
+// example padded inside a longer batch.
+//
+// Every model initializes its parameters from Rng(seed) and owns its dropout stream, a
+// generator derived from the same seed and shared by every dropout site (dropout_rng(): save it
+// in checkpoints).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+
+#include "heed/models/classifier.h"
+#include "heed/nn/attention_pooling.h"
+#include "heed/nn/dropout.h"
+#include "heed/nn/embedding.h"
+#include "heed/nn/linear.h"
+#include "heed/nn/positional.h"
+#include "heed/nn/rnn.h"
+#include "heed/nn/transformer.h"
+
+namespace heed {
+
+// ----------------------------------------------------------------------------- BiGRU + attention
+
+struct BiGruAttentionOptions {
+  Index vocab = 0;          // V
+  Index embedding_dim = 0;  // E
+  Index hidden = 0;         // H per direction: the GRU outputs 2H features
+  int num_layers = 1;
+  Index attention_dim = 0;  // A of the pooling's tanh layer
+  float dropout = 0.f;      // before the output layer, and between GRU layers
+  Index num_classes = 0;    // C
+};
+
+// Parameters: embedding.weight [V, E]; gru.{weight,bias}_{ih,hh}_l<k>[_reverse] (torch.nn.GRU's
+// names); pooling.context [A], pooling.proj.{weight [A, 2H], bias}; classifier.{weight [C, 2H],
+// bias}.
+class BiGruAttentionClassifier : public ClassifierModel {
+ public:
+  BiGruAttentionClassifier(const BiGruAttentionOptions& options, std::uint64_t seed);
+
+  // batch.ids [B, T], batch.lengths [B] with every length in [1, T]. Attention (when asked): the
+  // pooling weights, {"pooling", "pool", [B, T]}.
+  ClassifierOutput forward(const ClassifierBatch& batch, bool return_attention) override;
+  Index num_classes() const override { return options_.num_classes; }
+
+  Rng& dropout_rng() { return *dropout_rng_; }
+  const BiGruAttentionOptions& options() const { return options_; }
+
+ private:
+  BiGruAttentionClassifier(const BiGruAttentionOptions& options, Rng rng);  // rng: initialization
+
+  BiGruAttentionOptions options_;
+  std::shared_ptr<Rng> dropout_rng_;
+  Embedding embedding_;
+  GRU gru_;
+  SelfAttentionPooling pooling_;
+  Dropout dropout_;
+  Linear classifier_;
+};
+
+// ----------------------------------------------------------------------------- HAN
+
+// Sizes in Yang et al. 2016 (§3.3): embedding 200, GRUs 50 per direction, attention 100.
+struct HierarchicalAttentionOptions {
+  Index vocab = 0;                   // V
+  Index embedding_dim = 0;           // E
+  Index word_hidden = 0;             // Hw per direction
+  Index sentence_hidden = 0;         // Hs per direction
+  Index word_attention_dim = 0;      // context vector size at the word level
+  Index sentence_attention_dim = 0;  // ... and at the sentence level
+  float dropout = 0.f;               // on the document vector, before the output layer
+  Index num_classes = 0;             // C
+};
+
+// Parameters: embedding.weight; word_encoder.* and sentence_encoder.* (torch.nn.GRU names);
+// word_attention.{context, proj.*}; sentence_attention.{context, proj.*}; classifier.*.
+class HierarchicalAttentionNetwork : public ClassifierModel {
+ public:
+  HierarchicalAttentionNetwork(const HierarchicalAttentionOptions& options, std::uint64_t seed);
+
+  // batch.ids [B, N, L], batch.sentence_lengths [B, N], batch.num_sentences [B]: document b has
+  // num_sentences[b] in [1, N] sentences, each of length in [1, L], followed by padding sentences
+  // of length 0 (the layout of data/batcher.h's DocumentBatch).
+  //
+  // The word encoder runs once over all real sentences of the batch as one [M, L', E] batch
+  // (M = Σ num_sentences, L' = the longest sentence): padding sentences cost nothing. Its
+  // sentence vectors are scattered back to [B, N, 2Hw] (zeros for padding sentences) for the
+  // sentence encoder. Attention (when asked): {"word_attention", "word", [B, N, L]} (padding
+  // sentences all zero) and {"sentence_attention", "sentence", [B, N]}.
+  ClassifierOutput forward(const ClassifierBatch& batch, bool return_attention) override;
+  Index num_classes() const override { return options_.num_classes; }
+
+  Rng& dropout_rng() { return *dropout_rng_; }
+  const HierarchicalAttentionOptions& options() const { return options_; }
+
+ private:
+  HierarchicalAttentionNetwork(const HierarchicalAttentionOptions& options, Rng rng);
+
+  HierarchicalAttentionOptions options_;
+  std::shared_ptr<Rng> dropout_rng_;
+  Embedding embedding_;
+  GRU word_encoder_;
+  SelfAttentionPooling word_attention_;
+  GRU sentence_encoder_;
+  SelfAttentionPooling sentence_attention_;
+  Dropout dropout_;
+  Linear classifier_;
+};
+
+// ----------------------------------------------------------------------------- Transformer
+
+enum class ClassifierPooling {
+  kMean,       // mean of the encoder outputs over each example's real tokens
+  kFirst,      // the encoder output at position 0 (a [CLS]-style first token)
+  kAttention,  // SelfAttentionPooling with attention_dim = d_model
+};
+
+// The benchmark's sentiment model (../shared/bench/peer_torch.py --model sentiment) is
+// vocab 20000, d_model 128, 4 heads, 2 layers, FFN 256, dropout 0.1, relu, post-norm, mean
+// pooling, 2 classes.
+struct TransformerClassifierOptions {
+  Index vocab = 0;            // V
+  Index d_model = 0;          // D
+  Index num_heads = 0;        // H
+  int num_layers = 0;         // N
+  Index dim_feedforward = 0;  // F
+  float dropout = 0.1f;       // on the embeddings and inside every encoder layer
+  Activation activation = Activation::kRelu;
+  bool norm_first = false;  // pre-norm layers (then a final LayerNorm, "encoder.norm")
+  ClassifierPooling pooling = ClassifierPooling::kMean;
+  Index num_classes = 0;  // C
+  Index max_len = 512;    // longest sequence (sinusoidal table size)
+};
+
+// Parameters: embedding.weight [V, D]; encoder.layers.<i>.* (torch.nn.TransformerEncoderLayer's
+// names: self_attn.in_proj_weight, self_attn.out_proj.*, linear1, linear2, norm1, norm2);
+// encoder.norm.* (norm_first only); pooling.{context, proj.*} (attention pooling only);
+// classifier.{weight [C, D], bias}.
+class TransformerClassifier : public ClassifierModel {
+ public:
+  TransformerClassifier(const TransformerClassifierOptions& options, std::uint64_t seed);
+
+  // batch.ids [B, T] with T <= max_len, batch.lengths [B] in [1, T]; padding keys are masked in
+  // every layer. Attention (when asked): {"encoder.layers.<i>.self_attn", "self", [B, H, T, T]}
+  // per layer, then {"pooling", "pool", [B, T]} with attention pooling.
+  ClassifierOutput forward(const ClassifierBatch& batch, bool return_attention) override;
+  Index num_classes() const override { return options_.num_classes; }
+
+  Rng& dropout_rng() { return *dropout_rng_; }
+  const TransformerClassifierOptions& options() const { return options_; }
+
+ private:
+  TransformerClassifier(const TransformerClassifierOptions& options, Rng rng);
+
+  // Encoder outputs h [B, T, D] -> [B, D]; `weights` receives the attention pooling's α.
+  Tensor pool(const Tensor& h, const IntTensor& lengths, const Tensor& key_padding,
+              Tensor& weights) const;
+
+  TransformerClassifierOptions options_;
+  std::shared_ptr<Rng> dropout_rng_;
+  Embedding embedding_;
+  PositionalEncoding positional_;
+  Dropout embedding_dropout_;
+  TransformerEncoder encoder_;
+  std::unique_ptr<SelfAttentionPooling> pooling_;  // kAttention only
+  Linear classifier_;
+};
+
+}  // namespace heed

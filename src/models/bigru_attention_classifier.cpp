@@ -1,0 +1,77 @@
+// BiGruAttentionClassifier: the equations and parameter names are in models/classifiers.h.
+#include "heed/data/special_ids.h"
+#include "heed/models/classifiers.h"
+#include "heed/util/check.h"
+#include "models/classifier_inputs.h"
+
+namespace heed {
+namespace {
+
+constexpr const char* kName = "BiGruAttentionClassifier";
+
+const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
+  CHECK(o.vocab > kPadId, kName, ": vocab must be > ", kPadId, " (got ", o.vocab, ")");
+  CHECK(o.embedding_dim > 0 && o.hidden > 0 && o.attention_dim > 0, kName,
+        ": embedding_dim, hidden and attention_dim must be > 0 (got ", o.embedding_dim, ", ",
+        o.hidden, ", ", o.attention_dim, ")");
+  CHECK(o.num_layers > 0, kName, ": num_layers must be > 0 (got ", o.num_layers, ")");
+  CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
+  CHECK(o.dropout >= 0.f && o.dropout < 1.f, kName, ": dropout must be in [0, 1) (got ", o.dropout,
+        ")");
+  return o;
+}
+
+EmbeddingOptions embedding_options(const BiGruAttentionOptions& o) {
+  EmbeddingOptions e;
+  e.num_embeddings = o.vocab;
+  e.dim = o.embedding_dim;
+  e.padding_idx = kPadId;
+  return e;
+}
+
+RnnOptions gru_options(const BiGruAttentionOptions& o) {
+  RnnOptions r;
+  r.input_size = o.embedding_dim;
+  r.hidden_size = o.hidden;
+  r.num_layers = o.num_layers;
+  r.bidirectional = true;
+  r.dropout = o.dropout;
+  return r;
+}
+
+}  // namespace
+
+BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& options,
+                                                   std::uint64_t seed)
+    : BiGruAttentionClassifier(checked(options), Rng(seed)) {}
+
+BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& options, Rng rng)
+    : options_(options),
+      dropout_rng_(std::make_shared<Rng>(rng.fork())),
+      embedding_(embedding_options(options), rng),
+      gru_(gru_options(options), rng, dropout_rng_),
+      pooling_({2 * options.hidden, options.attention_dim}, rng),
+      dropout_(options.dropout, dropout_rng_),
+      classifier_({2 * options.hidden, options.num_classes, true}, rng) {
+  register_module("embedding", embedding_);
+  register_module("gru", gru_);
+  register_module("pooling", pooling_);
+  register_module("dropout", dropout_);
+  register_module("classifier", classifier_);
+}
+
+ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
+                                                   bool return_attention) {
+  detail::check_sequence_batch(kName, batch);
+  const Index T = batch.ids.size(1);
+  const Tensor x = embedding_.forward(batch.ids);          // [B, T, E]
+  const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
+  const AttentionPoolingOutput pooled =
+      pooling_.forward(h, detail::padding_mask(batch.lengths, T));  // [B, 2H], α [B, T]
+  ClassifierOutput out;
+  out.logits = classifier_.forward(dropout_.forward(pooled.pooled));  // [B, C]
+  if (return_attention) out.attention.push_back({"pooling", "pool", pooled.weights});
+  return out;
+}
+
+}  // namespace heed
