@@ -511,6 +511,14 @@ json eval_to_json(const EvalConfig& c, TaskKind task) {
 
 // A Transformer has positions up to model.max_len: training examples and decoded outputs must fit.
 void check_position_limits(const Config& c) {
+  if (const auto* k = std::get_if<TransformerClassifierOptions>(&c.model.options)) {
+    if (c.data.max_length == 0 || c.data.max_length > k->max_len) {
+      throw ConfigError("data.max_length",
+                        str("must be in [1, model.max_len = ", k->max_len,
+                            "] for a Transformer classifier (its positions) (got ",
+                            c.data.max_length, ")"));
+    }
+  }
   const auto* t = std::get_if<TransformerSeq2SeqOptions>(&c.model.options);
   if (!t) return;
   if (c.data.max_length == 0 || c.data.max_length > t->max_len) {

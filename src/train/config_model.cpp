@@ -67,6 +67,84 @@ json to_json(const TransformerSeq2SeqOptions& o) {
           {"scale_embedding", o.scale_embedding}};
 }
 
+// ---- classifiers (models/classifiers.h)
+
+const config_detail::EnumNames<ClassifierPooling> kPoolings = {
+    {"mean", ClassifierPooling::kMean},
+    {"first", ClassifierPooling::kFirst},
+    {"attention", ClassifierPooling::kAttention}};
+
+float read_dropout(ConfigReader& r, float fallback) {
+  return static_cast<float>(
+      r.get_float_or("dropout", fallback, {.min = 0, .max = 1, .max_exclusive = true}));
+}
+
+TransformerClassifierOptions read_transformer_classifier(ConfigReader& r) {
+  TransformerClassifierOptions o;
+  o.d_model = r.get_int_or<Index>("d_model", 256, {.min = 1});
+  o.num_heads = r.get_int_or<Index>("num_heads", 4, {.min = 1});
+  if (o.d_model % o.num_heads != 0) {
+    r.fail("num_heads", str("must divide d_model (", o.d_model, ") (got ", o.num_heads, ")"));
+  }
+  o.num_layers = r.get_int_or<int>("num_layers", 2, {.min = 1});
+  o.dim_feedforward = r.get_int_or<Index>("dim_feedforward", 512, {.min = 1});
+  o.dropout = read_dropout(r, o.dropout);
+  o.activation = config_detail::get_enum_value(r, "activation", o.activation, kActivations);
+  o.norm_first = r.get_or<bool>("norm_first", o.norm_first);
+  o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kPoolings);
+  o.max_len = r.get_int_or<Index>("max_len", o.max_len, {.min = 1});
+  return o;
+}
+
+json to_json(const TransformerClassifierOptions& o) {
+  return {{"d_model", o.d_model},
+          {"num_heads", o.num_heads},
+          {"num_layers", o.num_layers},
+          {"dim_feedforward", o.dim_feedforward},
+          {"dropout", o.dropout},
+          {"activation", config_detail::name_of(o.activation, kActivations)},
+          {"norm_first", o.norm_first},
+          {"pooling", config_detail::name_of(o.pooling, kPoolings)},
+          {"max_len", o.max_len}};
+}
+
+BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
+  BiGruAttentionOptions o;
+  o.embedding_dim = r.get_int_or<Index>("embedding_dim", 128, {.min = 1});
+  o.hidden = r.get_int_or<Index>("hidden", 128, {.min = 1});
+  o.num_layers = r.get_int_or<int>("num_layers", 1, {.min = 1});
+  o.attention_dim = r.get_int_or<Index>("attention_dim", 128, {.min = 1});
+  o.dropout = read_dropout(r, 0.3f);
+  return o;
+}
+
+json to_json(const BiGruAttentionOptions& o) {
+  return {{"embedding_dim", o.embedding_dim}, {"hidden", o.hidden},
+          {"num_layers", o.num_layers},       {"attention_dim", o.attention_dim},
+          {"dropout", o.dropout}};
+}
+
+// Defaults: the sizes of Yang et al. 2016, §3.3.
+HierarchicalAttentionOptions read_han(ConfigReader& r) {
+  HierarchicalAttentionOptions o;
+  o.embedding_dim = r.get_int_or<Index>("embedding_dim", 200, {.min = 1});
+  o.word_hidden = r.get_int_or<Index>("word_hidden", 50, {.min = 1});
+  o.sentence_hidden = r.get_int_or<Index>("sentence_hidden", 50, {.min = 1});
+  o.word_attention_dim = r.get_int_or<Index>("word_attention_dim", 100, {.min = 1});
+  o.sentence_attention_dim = r.get_int_or<Index>("sentence_attention_dim", 100, {.min = 1});
+  o.dropout = read_dropout(r, 0.1f);
+  return o;
+}
+
+json to_json(const HierarchicalAttentionOptions& o) {
+  return {{"embedding_dim", o.embedding_dim},
+          {"word_hidden", o.word_hidden},
+          {"sentence_hidden", o.sentence_hidden},
+          {"word_attention_dim", o.word_attention_dim},
+          {"sentence_attention_dim", o.sentence_attention_dim},
+          {"dropout", o.dropout}};
+}
+
 }  // namespace
 
 const char* to_string(ModelType type) { return config_detail::name_of(type, kModelTypes).data(); }
@@ -96,6 +174,15 @@ ModelConfig read_model_config(ConfigReader& model, ModelType type, const ModelCo
   switch (type) {
     case ModelType::kTransformer:
       c.options = read_transformer(model, context);
+      break;
+    case ModelType::kTransformerClassifier:
+      c.options = read_transformer_classifier(model);
+      break;
+    case ModelType::kBiGruAttention:
+      c.options = read_bigru_attention(model);
+      break;
+    case ModelType::kHan:
+      c.options = read_han(model);
       break;
     default:
       model.fail("type", str("\"", to_string(type), "\" is not available in this build yet"));

@@ -1,6 +1,7 @@
 // Models from their config (model_factory.h).
 #include "heed/train/model_factory.h"
 
+#include "heed/models/classifiers.h"
 #include "heed/models/transformer.h"
 #include "heed/util/check.h"
 
@@ -22,8 +23,33 @@ Seq2SeqModelBuild build_seq2seq_model(const ModelConfig& config, Index src_vocab
   return build;
 }
 
-ClassifierModelBuild build_classifier_model(const ModelConfig& config, Index /*vocab*/,
-                                            Index /*num_classes*/, std::uint64_t /*seed*/) {
+namespace {
+
+template <typename Model, typename Options>
+ClassifierModelBuild make_classifier(Options options, Index vocab, Index num_classes,
+                                     std::uint64_t seed) {
+  options.vocab = vocab;
+  options.num_classes = num_classes;
+  auto model = std::make_unique<Model>(options, seed);
+  ClassifierModelBuild build;
+  build.rngs = {{"dropout", &model->dropout_rng()}};
+  build.model = std::move(model);
+  return build;
+}
+
+}  // namespace
+
+ClassifierModelBuild build_classifier_model(const ModelConfig& config, Index vocab,
+                                            Index num_classes, std::uint64_t seed) {
+  if (const auto* o = std::get_if<TransformerClassifierOptions>(&config.options)) {
+    return make_classifier<TransformerClassifier>(*o, vocab, num_classes, seed);
+  }
+  if (const auto* o = std::get_if<BiGruAttentionOptions>(&config.options)) {
+    return make_classifier<BiGruAttentionClassifier>(*o, vocab, num_classes, seed);
+  }
+  if (const auto* o = std::get_if<HierarchicalAttentionOptions>(&config.options)) {
+    return make_classifier<HierarchicalAttentionNetwork>(*o, vocab, num_classes, seed);
+  }
   CHECK(false, "model.type: \"", to_string(config.type), "\" is not a classification model");
   return {};
 }

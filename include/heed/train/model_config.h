@@ -6,6 +6,7 @@
 #include <string>
 #include <variant>
 
+#include "heed/models/classifiers.h"
 #include "heed/models/transformer.h"
 
 namespace heed {
@@ -23,7 +24,8 @@ bool is_translation_model(ModelType type);
 bool is_hierarchical_model(ModelType type);
 
 // The options of model.type (its vocabulary and class sizes are filled in by the factory).
-using ModelOptions = std::variant<TransformerSeq2SeqOptions>;
+using ModelOptions = std::variant<TransformerSeq2SeqOptions, TransformerClassifierOptions,
+                                  BiGruAttentionOptions, HierarchicalAttentionOptions>;
 
 struct ModelConfig {
   ModelType type = ModelType::kTransformer;
