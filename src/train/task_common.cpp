@@ -60,7 +60,7 @@ Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
   } catch (const Error& e) {
     fs::remove(corpus);
     throw Error(str(e.what(), "\n(data.tokenizer.vocab_size is ", config.vocab_size,
-                    ": SentencePiece needs a smaller one for a small or repetitive corpus)"));
+                    "; SentencePiece's message above says which sizes this corpus allows)"));
   }
   fs::remove(corpus);
   return Tokenizer::load(model.string());
