@@ -6,6 +6,8 @@
 #include "heed/train/config.h"
 
 #include <algorithm>
+#include <charconv>
+#include <cstdlib>
 #include <system_error>
 
 #include "train/config_detail.h"
@@ -156,7 +158,10 @@ json tokenizer_to_json(const TokenizerConfig& c, TaskKind task) {
 ParallelSplit read_parallel_split(ConfigReader& data, std::string_view key,
                                   const TranslationDataConfig& langs, const PathContext& paths) {
   ParallelSplit s;
-  if (!data.contains(key)) return s;
+  if (!data.contains(key)) {
+    data.ignore(key);  // absent, or null in a resolved config
+    return s;
+  }
   ConfigReader r = data.section(key);
   const int forms = r.contains("src") + r.contains("tsv") + r.contains("prefix");
   if (forms != 1) {
@@ -536,6 +541,13 @@ void check_position_limits(const Config& c) {
 }  // namespace
 
 namespace config_detail {
+
+double float_for_json(float value) {
+  char buffer[32];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  if (error != std::errc{}) return value;
+  return std::strtod(std::string(buffer, end).c_str(), nullptr);
+}
 
 void reject_key(ConfigReader& r, std::string_view key, const std::string& why) {
   if (r.contains(key)) r.fail(key, "only used " + why);

@@ -43,6 +43,10 @@ E get_enum_value(ConfigReader& r, std::string_view key, E fallback, const EnumNa
   r.fail(key, "must be one of " + list + " (got \"" + *text + "\"" + hint + ")");
 }
 
+// A float as the shortest decimal that reads back as the same float (0.1f -> 0.1, not
+// 0.10000000149011612), for JSON that people read.
+double float_for_json(float value);
+
 // Fails if `key` is present: for keys that only apply to another task, model type or variant.
 // `why` completes "only used ...", e.g. "with \"attention\": \"luong\"".
 void reject_key(ConfigReader& r, std::string_view key, const std::string& why);

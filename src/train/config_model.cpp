@@ -59,7 +59,7 @@ json to_json(const TransformerSeq2SeqOptions& o) {
           {"encoder_layers", o.encoder_layers},
           {"decoder_layers", o.decoder_layers},
           {"dim_feedforward", o.dim_feedforward},
-          {"dropout", o.dropout},
+          {"dropout", config_detail::float_for_json(o.dropout)},
           {"activation", config_detail::name_of(o.activation, kActivations)},
           {"norm_first", o.norm_first},
           {"positional", config_detail::name_of(o.positional, kPositionals)},
@@ -101,7 +101,7 @@ json to_json(const TransformerClassifierOptions& o) {
           {"num_heads", o.num_heads},
           {"num_layers", o.num_layers},
           {"dim_feedforward", o.dim_feedforward},
-          {"dropout", o.dropout},
+          {"dropout", config_detail::float_for_json(o.dropout)},
           {"activation", config_detail::name_of(o.activation, kActivations)},
           {"norm_first", o.norm_first},
           {"pooling", config_detail::name_of(o.pooling, kPoolings)},
@@ -121,7 +121,7 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
 json to_json(const BiGruAttentionOptions& o) {
   return {{"embedding_dim", o.embedding_dim}, {"hidden", o.hidden},
           {"num_layers", o.num_layers},       {"attention_dim", o.attention_dim},
-          {"dropout", o.dropout}};
+          {"dropout", config_detail::float_for_json(o.dropout)}};
 }
 
 // Defaults: the sizes of Yang et al. 2016, §3.3.
@@ -142,7 +142,7 @@ json to_json(const HierarchicalAttentionOptions& o) {
           {"sentence_hidden", o.sentence_hidden},
           {"word_attention_dim", o.word_attention_dim},
           {"sentence_attention_dim", o.sentence_attention_dim},
-          {"dropout", o.dropout}};
+          {"dropout", config_detail::float_for_json(o.dropout)}};
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "heed/train/signals.h"
 #include "heed/train/task.h"
 #include "heed/util/parallel.h"
+#include "train/config_detail.h"
 
 namespace heed {
 
@@ -301,7 +302,7 @@ class Session {
         {"split", "train"},
         {"epoch", state_.counters.epoch + 1},
         {"loss", w.units > 0 ? w.loss_sum / static_cast<double>(w.units) : 0.0},
-        {"lr", lr},
+        {"lr", config_detail::float_for_json(lr)},
         {"tokens_per_s", w.seconds > 0 ? static_cast<double>(w.tokens) / w.seconds : 0.0},
         {"grad_norm", w.grad_norm_sum / static_cast<double>(std::max<std::int64_t>(w.steps, 1))},
         {"padding", w.slots > 0 ? 1.0 - static_cast<double>(w.tokens) / static_cast<double>(w.slots)
