@@ -92,7 +92,8 @@ std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, Rn
 std::string describe_read(const ReadStats& stats, const std::string& unit) {
   std::string text = str(stats.examples, " ", unit);
   if (stats.skipped > 0) {
-    text += str(" (", stats.skipped, " malformed lines skipped",
+    text += str(" (", stats.skipped, stats.skipped == 1 ? " malformed line" : " malformed lines",
+                " skipped",
                 stats.skip_reasons.empty() ? "" : ", e.g. " + stats.skip_reasons.front(), ")");
   }
   return text;
