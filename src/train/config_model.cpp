@@ -67,17 +67,95 @@ json to_json(const TransformerSeq2SeqOptions& o) {
           {"scale_embedding", o.scale_embedding}};
 }
 
+float read_dropout(ConfigReader& r, float fallback) {
+  return static_cast<float>(
+      r.get_float_or("dropout", fallback, {.min = 0, .max = 1, .max_exclusive = true}));
+}
+
+// ---- rnn (models/rnn_seq2seq.h)
+
+const config_detail::EnumNames<RnnAttentionKind> kRnnAttentions = {
+    {"bahdanau", RnnAttentionKind::kBahdanau}, {"luong", RnnAttentionKind::kLuong}};
+const config_detail::EnumNames<LuongScore> kLuongScores = {
+    {"dot", LuongScore::kDot}, {"general", LuongScore::kGeneral}, {"concat", LuongScore::kConcat}};
+
+RnnSeq2SeqOptions read_rnn(ConfigReader& r) {
+  using config_detail::reject_key;
+  RnnSeq2SeqOptions o;
+  o.embedding_dim = r.get_int_or<Index>("embedding_dim", o.embedding_dim, {.min = 1});
+  o.encoder_hidden = r.get_int_or<Index>("encoder_hidden", o.encoder_hidden, {.min = 1});
+  o.encoder_layers = r.get_int_or<int>("encoder_layers", o.encoder_layers, {.min = 1});
+  o.decoder_hidden = r.get_int_or<Index>("decoder_hidden", o.decoder_hidden, {.min = 1});
+  o.attention = config_detail::get_enum_value(r, "attention", o.attention, kRnnAttentions);
+  const bool luong = o.attention == RnnAttentionKind::kLuong;
+  if (luong) {
+    o.luong_score = config_detail::get_enum_value(r, "luong_score", o.luong_score, kLuongScores);
+    if (o.luong_score == LuongScore::kDot && o.decoder_hidden != 2 * o.encoder_hidden) {
+      r.fail("luong_score", str("\"dot\" needs decoder_hidden == 2 · encoder_hidden (the "
+                                "bidirectional annotations) (got ", o.decoder_hidden, " and ",
+                                o.encoder_hidden, ")"));
+    }
+    o.input_feeding = r.get_or<bool>("input_feeding", o.input_feeding);
+    o.local_p = r.get_or<bool>("local_p", o.local_p);
+    if (o.local_p) {
+      o.window = r.get_int_or<Index>("window", o.window, {.min = 1});
+    } else {
+      reject_key(r, "window", "with \"local_p\": true");
+    }
+  } else {
+    for (const char* key : {"luong_score", "input_feeding", "local_p", "window"}) {
+      reject_key(r, key, "with \"attention\": \"luong\"");
+    }
+  }
+  // attention_dim: Bahdanau's A, and the hidden size of Luong's concat score and local-p.
+  const bool uses_attention_dim =
+      !luong || o.luong_score == LuongScore::kConcat || o.local_p;
+  if (uses_attention_dim) {
+    o.attention_dim = r.get_int_or<Index>("attention_dim", o.decoder_hidden, {.min = 1});
+  } else {
+    reject_key(r, "attention_dim", "by Bahdanau attention and Luong's concat score or local-p");
+  }
+  o.hard_attention = r.get_or<bool>("hard_attention", o.hard_attention);
+  if (o.hard_attention) {
+    o.temperature = static_cast<float>(
+        r.get_float_or("temperature", o.temperature, {.min = 0, .min_exclusive = true}));
+  } else {
+    reject_key(r, "temperature", "with \"hard_attention\": true");
+  }
+  o.dropout = read_dropout(r, o.dropout);
+  o.tie_output_embedding = r.get_or<bool>("tie_output_embedding", o.tie_output_embedding);
+  return o;
+}
+
+json to_json(const RnnSeq2SeqOptions& o) {
+  json j = {{"embedding_dim", o.embedding_dim},
+            {"encoder_hidden", o.encoder_hidden},
+            {"encoder_layers", o.encoder_layers},
+            {"decoder_hidden", o.decoder_hidden},
+            {"attention", config_detail::name_of(o.attention, kRnnAttentions)},
+            {"hard_attention", o.hard_attention},
+            {"dropout", config_detail::float_for_json(o.dropout)},
+            {"tie_output_embedding", o.tie_output_embedding}};
+  const bool luong = o.attention == RnnAttentionKind::kLuong;
+  if (luong) {
+    j["luong_score"] = config_detail::name_of(o.luong_score, kLuongScores);
+    j["input_feeding"] = o.input_feeding;
+    j["local_p"] = o.local_p;
+    if (o.local_p) j["window"] = o.window;
+  }
+  if (!luong || o.luong_score == LuongScore::kConcat || o.local_p) {
+    j["attention_dim"] = o.attention_dim;
+  }
+  if (o.hard_attention) j["temperature"] = config_detail::float_for_json(o.temperature);
+  return j;
+}
+
 // ---- classifiers (models/classifiers.h)
 
 const config_detail::EnumNames<ClassifierPooling> kPoolings = {
     {"mean", ClassifierPooling::kMean},
     {"first", ClassifierPooling::kFirst},
     {"attention", ClassifierPooling::kAttention}};
-
-float read_dropout(ConfigReader& r, float fallback) {
-  return static_cast<float>(
-      r.get_float_or("dropout", fallback, {.min = 0, .max = 1, .max_exclusive = true}));
-}
 
 TransformerClassifierOptions read_transformer_classifier(ConfigReader& r) {
   TransformerClassifierOptions o;
@@ -175,6 +253,9 @@ ModelConfig read_model_config(ConfigReader& model, ModelType type, const ModelCo
     case ModelType::kTransformer:
       c.options = read_transformer(model, context);
       break;
+    case ModelType::kRnn:
+      c.options = read_rnn(model);
+      break;
     case ModelType::kTransformerClassifier:
       c.options = read_transformer_classifier(model);
       break;
@@ -184,8 +265,6 @@ ModelConfig read_model_config(ConfigReader& model, ModelType type, const ModelCo
     case ModelType::kHan:
       c.options = read_han(model);
       break;
-    default:
-      model.fail("type", str("\"", to_string(type), "\" is not available in this build yet"));
   }
   return c;
 }

@@ -2,6 +2,7 @@
 #include "heed/train/model_factory.h"
 
 #include "heed/models/classifiers.h"
+#include "heed/models/rnn_seq2seq.h"
 #include "heed/models/transformer.h"
 #include "heed/util/check.h"
 
@@ -15,6 +16,15 @@ Seq2SeqModelBuild build_seq2seq_model(const ModelConfig& config, Index src_vocab
     o.src_vocab = src_vocab;
     o.tgt_vocab = tgt_vocab;
     auto model = std::make_unique<TransformerSeq2Seq>(o, seed);
+    build.rngs = {{"dropout", &model->dropout_rng()}};
+    build.model = std::move(model);
+    return build;
+  }
+  if (const auto* options = std::get_if<RnnSeq2SeqOptions>(&config.options)) {
+    RnnSeq2SeqOptions o = *options;
+    o.src_vocab = src_vocab;
+    o.tgt_vocab = tgt_vocab;
+    auto model = std::make_unique<RnnSeq2Seq>(o, seed);
     build.rngs = {{"dropout", &model->dropout_rng()}};
     build.model = std::move(model);
     return build;

@@ -85,6 +85,13 @@ std::map<std::string, json> all_variants() {
   tsv["train"]["schedule"] = {{"type", "cosine"}, {"warmup_steps", 2}};
   tsv["train"]["bucketing"] = "global";
   v["translation_variants"] = tsv;
+  json rnn = minimal_translation();
+  rnn["model"] = {{"type", "rnn"}};
+  v["rnn"] = rnn;
+  json luong = minimal_translation();
+  luong["model"] = {{"type", "rnn"}, {"attention", "luong"}, {"local_p", true},
+                    {"hard_attention", true}};
+  v["rnn_luong"] = luong;
   v["classification"] = minimal_classification("bigru_attention");
   v["transformer_classifier"] = minimal_classification("transformer_classifier");
   v["han"] = minimal_classification("han");
@@ -195,6 +202,13 @@ TEST(Config, KeysOfAnotherVariantAreRejectedWithTheReason) {
   json c = minimal_translation();
   c["train"]["optimizer"]["momentum"] = 0.9;
   EXPECT_EQ(files.error(c), "train.optimizer.momentum: only used by \"sgd\"");
+  c = minimal_translation();
+  c["model"] = {{"type", "rnn"}, {"attention", "bahdanau"}, {"input_feeding", false}};
+  EXPECT_EQ(files.error(c), "model.input_feeding: only used with \"attention\": \"luong\"");
+  c["model"] = {{"type", "rnn"}, {"attention", "luong"}, {"luong_score", "dot"},
+                {"encoder_hidden", 128}};
+  EXPECT_EQ(files.error(c), "model.luong_score: \"dot\" needs decoder_hidden == 2 · "
+                            "encoder_hidden (the bidirectional annotations) (got 512 and 128)");
   c = minimal_classification("bigru_attention");
   c["data"]["max_sentences"] = 10;
   EXPECT_EQ(files.error(c), "data.max_sentences: only used by the hierarchical model "

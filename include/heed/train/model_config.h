@@ -7,6 +7,7 @@
 #include <variant>
 
 #include "heed/models/classifiers.h"
+#include "heed/models/rnn_seq2seq.h"
 #include "heed/models/transformer.h"
 
 namespace heed {
@@ -24,7 +25,7 @@ bool is_translation_model(ModelType type);
 bool is_hierarchical_model(ModelType type);
 
 // The options of model.type (its vocabulary and class sizes are filled in by the factory).
-using ModelOptions = std::variant<TransformerSeq2SeqOptions, TransformerClassifierOptions,
+using ModelOptions = std::variant<TransformerSeq2SeqOptions, RnnSeq2SeqOptions, TransformerClassifierOptions,
                                   BiGruAttentionOptions, HierarchicalAttentionOptions>;
 
 struct ModelConfig {
