@@ -133,7 +133,8 @@ class ClassificationTask final : public Task {
     for (std::int64_t i = 0; i < std::min<std::int64_t>(3, valid_batches_->size()); ++i) {
       std::string shown = valid_texts_[static_cast<std::size_t>(i)];
       if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
-      v.samples.push_back(str(labels[run.predicted[i]], " (", labels[run.gold[i]], "): ", shown));
+      v.samples.push_back(str("predicted ", labels[run.predicted[i]], ", gold ",
+                              labels[run.gold[i]], ": ", shown));
     }
     return v;
   }

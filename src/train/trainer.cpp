@@ -207,31 +207,9 @@ class Session {
     const float clip = t.clip_norm > 0 ? static_cast<float>(t.clip_norm)
                                        : std::numeric_limits<float>::max();  // norm only
     while (result.outcome == TrainOutcome::kFinished && !done()) {
-      const auto step_start = std::chrono::steady_clock::now();
-      ++step;
-      optimizer_->zero_grad();
-      const float lr = scheduler_->advance(*optimizer_);
-      const TrainStep s = task_->forward_backward(static_cast<float>(t.label_smoothing));
-      const float grad_norm = optimizer_->clip_grad_norm(clip);
-      CHECK(std::isfinite(s.loss) && std::isfinite(grad_norm), "training diverged at step ", step,
-            ": loss ", s.loss, ", gradient norm ", grad_norm,
-            " (lower train.optimizer.lr, use a warmup, or set train.clip_norm); the last "
-            "checkpoint is unchanged");
-      optimizer_->step();
-
-      state_.counters.epoch = task_->data_state().epoch;
-      state_.counters.tokens_seen += s.tokens;
-      window_.steps += 1;
-      window_.loss_sum += s.loss * static_cast<double>(s.units);
-      window_.units += s.units;
-      window_.grad_norm_sum += grad_norm;
-      window_.tokens += s.tokens;
-      window_.slots += s.slots;
-      window_.seconds += seconds_since(step_start);
-      progress.update({.step = step, .epoch = state_.counters.epoch + 1, .loss = s.loss,
-                       .lr = lr, .tokens_seen = state_.counters.tokens_seen});
-
-      if (step % t.log_every == 0) log_training(lr);
+      const TrainStatus status = train_step(clip);
+      progress.update(status);
+      if (step % t.log_every == 0) log_training(status.lr);
       bool improved = false;
       if (step % t.valid_every == 0) improved = validate();
       state_.counters.elapsed_seconds = elapsed_before + seconds_since(session_start);
@@ -254,24 +232,7 @@ class Session {
     progress.finish();
     log_->set_progress(nullptr);
 
-    switch (result.outcome) {
-      case TrainOutcome::kFinished:
-        (*log_)(str("finished at step ", step, " (", format_duration(state_.counters.elapsed_seconds),
-                    ")"));
-        break;
-      case TrainOutcome::kEarlyStopped:
-        (*log_)(str("stopped early at step ", step, ": ", t.early_stopping.metric,
-                    " did not improve in ", patience, " validations"));
-        break;
-      case TrainOutcome::kInterrupted:
-        (*log_)(str("stopped by ", stop_signal_name(result.signal), " at step ", step,
-                    "; checkpoint saved. Continue with: heed train ... --resume"));
-        break;
-    }
-    if (stopping.best_score) {
-      (*log_)(str("best ", format_metric(t.early_stopping.metric, *stopping.best_score),
-                  " at step ", stopping.best_step, ": ", run_.best_checkpoint_path().string()));
-    }
+    report_end(result);
     result.step = step;
     result.best_score = stopping.best_score;
     result.best_step = stopping.best_step;
@@ -279,6 +240,57 @@ class Session {
   }
 
  private:
+  // One optimizer step on the next batch.
+  TrainStatus train_step(float clip) {
+    const auto start = std::chrono::steady_clock::now();
+    const std::int64_t step = ++state_.counters.step;
+    optimizer_->zero_grad();
+    const float lr = scheduler_->advance(*optimizer_);
+    const TrainStep s = task_->forward_backward(static_cast<float>(config_.train.label_smoothing));
+    const float grad_norm = optimizer_->clip_grad_norm(clip);
+    CHECK(std::isfinite(s.loss) && std::isfinite(grad_norm), "training diverged at step ", step,
+          ": loss ", s.loss, ", gradient norm ", grad_norm,
+          " (lower train.optimizer.lr, use a warmup, or set train.clip_norm); the last "
+          "checkpoint is unchanged");
+    optimizer_->step();
+
+    state_.counters.epoch = task_->data_state().epoch;
+    state_.counters.tokens_seen += s.tokens;
+    window_.steps += 1;
+    window_.loss_sum += s.loss * static_cast<double>(s.units);
+    window_.units += s.units;
+    window_.grad_norm_sum += grad_norm;
+    window_.tokens += s.tokens;
+    window_.slots += s.slots;
+    window_.seconds += seconds_since(start);
+    return {.step = step, .epoch = state_.counters.epoch + 1, .loss = s.loss, .lr = lr,
+            .tokens_seen = state_.counters.tokens_seen};
+  }
+
+  void report_end(const TrainResult& result) {
+    const std::int64_t step = state_.counters.step;
+    const EarlyStoppingConfig& e = config_.train.early_stopping;
+    switch (result.outcome) {
+      case TrainOutcome::kFinished:
+        (*log_)(str("finished at step ", step, " (",
+                    format_duration(state_.counters.elapsed_seconds), " of training)"));
+        break;
+      case TrainOutcome::kEarlyStopped:
+        (*log_)(str("stopped early at step ", step, ": ", e.metric, " did not improve in ",
+                    e.patience, " validations"));
+        break;
+      case TrainOutcome::kInterrupted:
+        (*log_)(str("stopped by ", stop_signal_name(result.signal), " at step ", step,
+                    "; checkpoint saved. Continue with: heed train ... --resume"));
+        break;
+    }
+    const EarlyStoppingState& best = state_.early_stopping;
+    if (best.best_score) {
+      (*log_)(str("best ", format_metric(e.metric, *best.best_score), " at step ",
+                  best.best_step, ": ", run_.best_checkpoint_path().string()));
+    }
+  }
+
   // The step count the run ends at: max_steps, or max_epochs of first-epoch-sized epochs,
   // whichever comes first (used for the progress bar and the cosine schedule).
   std::int64_t planned_steps() const {
