@@ -12,7 +12,8 @@
 
 int main(int argc, char** argv) {
   CLI::App app{"heed: train and use attention models (Transformer, RNN + attention, classifiers) "
-               "on the CPU"};
+               "on the CPU",
+               "heed"};
   app.set_version_flag("--version", std::string("heed ") + HEED_VERSION);
   app.require_subcommand(0, 1);
   // Wrong usage: the message, then the usage of the command that was given.

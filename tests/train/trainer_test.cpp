@@ -12,6 +12,7 @@
 #include "heed/train/atomic_file.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/run_dir.h"
+#include "testing/gradcheck.h"
 #include "testing/train_fixtures.h"
 #include "train/temp_dir.h"
 
@@ -146,6 +147,42 @@ TEST(Trainer, EarlyStoppingStopsAfterPatienceValidationsWithoutImprovement) {
   EXPECT_EQ(t.result.outcome, TrainOutcome::kEarlyStopped);
   EXPECT_LE(t.result.step, 40);
   EXPECT_NE(t.log.find("stopped early"), std::string::npos) << t.log;
+}
+
+}  // namespace
+}  // namespace heed
+
+namespace heed {
+namespace {
+
+TEST(TrainerTokenizers, SeparateVocabulariesAndExistingModels) {
+  TempDir dir;
+  json config = testing::tiny_translation_config(dir.path());
+  config["train"]["max_steps"] = 2;
+  // Copying dates: both sides have enough characters for an 80-piece vocabulary of their own.
+  config["data"]["train"]["tgt"] = "train.src";
+  config["data"]["valid"]["tgt"] = "dev.src";
+  config["data"]["tokenizer"] = {{"shared", false}, {"vocab_size", 80}};
+  const Trained separate = train_config(dir.path(), config);
+  const fs::path tokenizers = separate.result.run_dir / "tokenizer";
+  EXPECT_TRUE(fs::is_regular_file(tokenizers / "src.model"));
+  EXPECT_TRUE(fs::is_regular_file(tokenizers / "tgt.model"));
+  EXPECT_FALSE(fs::exists(tokenizers / "spm.model"));
+  const json resolved = RunDir(separate.result.run_dir).read_config();
+  EXPECT_EQ(resolved["model"]["shared_vocab"], false);
+
+  // Existing models are used as they are, and copied into the new run directory.
+  config["run_dir"] = "reuse";
+  config["data"]["tokenizer"] = {{"src_model", (tokenizers / "src.model").string()},
+                                 {"tgt_model", (tokenizers / "tgt.model").string()}};
+  const Trained reused = train_config(dir.path(), config);
+  EXPECT_EQ(read_file(reused.result.run_dir / "tokenizer" / "src.model"),
+            read_file(tokenizers / "src.model"));
+  EXPECT_NE(reused.log.find("copied to"), std::string::npos) << reused.log;
+  // Training settings next to an existing model would be ignored: an error instead.
+  config["data"]["tokenizer"]["vocab_size"] = 100;
+  EXPECT_THROW_MSG(train_config(dir.path(), config),
+                   "data.tokenizer.vocab_size: only used when training a tokenizer");
 }
 
 }  // namespace
