@@ -46,13 +46,15 @@ void add_classify_command(CLI::App& app) {
   auto args = std::make_shared<ClassifyArgs>();
   CLI::App* command = app.add_subcommand(
       "classify", "Classify lines from stdin with a trained model: label<TAB>probability");
-  command->add_option("model", args->model,
-                      "A run directory (its best checkpoint, else the latest) or a checkpoint")
+  command
+      ->add_option("model", args->model,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
       ->required();
   command->add_option("--threads", args->threads, "Threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--batch-tokens", args->batch_tokens,
-                      "Tokens per batch (default: eval.batch_tokens of the config)")
+  command
+      ->add_option("--batch-tokens", args->batch_tokens,
+                   "Tokens per batch (default: eval.batch_tokens of the config)")
       ->check(CLI::PositiveNumber);
   command->callback([args] { run_classify(*args); });
 }

@@ -78,8 +78,8 @@ void eval_translation(const EvalArgs& args, const RunLocation& location) {
   const TranslationScores scores = score_translations(hypotheses, references);
   std::printf("model:       %s (step %lld)\n", location.checkpoint.string().c_str(),
               static_cast<long long>(location.step));
-  std::printf("data:        %s, %zu sentences, beam %d\n", split_name(args).c_str(),
-              sources.size(), options.decode.beam_size);
+  std::printf("data:        %s, %zu sentences, beam %d\n", split_name(args).c_str(), sources.size(),
+              options.decode.beam_size);
   std::printf("BLEU:        %.2f  (%s)\n", scores.bleu, scores.bleu_signature.c_str());
   std::printf("chrF:        %.2f  (%s)\n", scores.chrf, scores.chrf_signature.c_str());
   std::printf("exact match: %.4f\n", scores.exact_match);
@@ -143,12 +143,12 @@ void run_eval(EvalArgs args) {
   const RunLocation location = locate_run(args.model);
   const bool translation = location.config.task == TaskKind::kTranslation;
   if (translation) {
-    CHECK(args.data.empty(), "--data is for classification models; for translation give --src "
-          "and --ref");
+    CHECK(args.data.empty(),
+          "--data is for classification models; for translation give --src and --ref");
     CHECK(args.src.empty() == args.ref.empty(), "--src and --ref go together");
   } else {
-    CHECK(args.src.empty() && args.ref.empty(), "--src/--ref are for translation models; for "
-          "classification give --data");
+    CHECK(args.src.empty() && args.ref.empty(),
+          "--src/--ref are for translation models; for classification give --data");
   }
   CHECK(args.split.empty() || (args.src.empty() && args.data.empty()),
         "give either --split or the files to evaluate, not both");
@@ -169,20 +169,23 @@ void run_eval(EvalArgs args) {
 void add_eval_command(CLI::App& app) {
   auto args = std::make_shared<EvalArgs>();
   CLI::App* command = app.add_subcommand(
-      "eval", "Score a trained model on a split of its data or on given files; the last line "
-              "of the output is JSON");
-  command->add_option("model", args->model,
-                      "A run directory (its best checkpoint, else the latest) or a checkpoint")
+      "eval",
+      "Score a trained model on a split of its data or on given files; the last line "
+      "of the output is JSON");
+  command
+      ->add_option("model", args->model,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
       ->required();
-  command->add_option("--split", args->split,
-                      "A split of the run's data (default: test if it has one, else valid)")
+  command
+      ->add_option("--split", args->split,
+                   "A split of the run's data (default: test if it has one, else valid)")
       ->check(CLI::IsMember({"valid", "test"}));
   command->add_option("--src", args->src, "Translation: source file (plain or .gz)")
       ->check(CLI::ExistingFile);
   command->add_option("--ref", args->ref, "Translation: reference file, line-aligned with --src")
       ->check(CLI::ExistingFile);
-  command->add_option("--data", args->data,
-                      "Classification: a file in the format of the run's data")
+  command
+      ->add_option("--data", args->data, "Classification: a file in the format of the run's data")
       ->check(CLI::ExistingFile);
   command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
       ->check(CLI::Range(1, 256));
@@ -190,8 +193,9 @@ void add_eval_command(CLI::App& app) {
                       "Write the translations (or predicted labels) to this file, one per line");
   command->add_option("--threads", args->threads, "Threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--batch-tokens", args->batch_tokens,
-                      "Tokens per batch (default: eval.batch_tokens of the config)")
+  command
+      ->add_option("--batch-tokens", args->batch_tokens,
+                   "Tokens per batch (default: eval.batch_tokens of the config)")
       ->check(CLI::PositiveNumber);
   command->callback([args] { run_eval(*args); });
 }

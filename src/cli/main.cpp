@@ -4,16 +4,15 @@
 // Exit status: 0 success; 1 an error (heed: error: ...); 2 wrong usage (the message, then the
 // command's usage); 3 an internal error; 128 + N training stopped by signal N (checkpoint saved).
 #include <CLI/CLI.hpp>
-
 #include <iostream>
 
 #include "cli/commands.h"
 #include "heed/util/check.h"
 
 int main(int argc, char** argv) {
-  CLI::App app{"heed: train and use attention models (Transformer, RNN + attention, classifiers) "
-               "on the CPU",
-               "heed"};
+  CLI::App app{
+      "heed: train and use attention models (Transformer, RNN + attention, classifiers) on the CPU",
+      "heed"};
   app.set_version_flag("--version", std::string("heed ") + HEED_VERSION);
   app.require_subcommand(0, 1);
   // Wrong usage: the message, then the usage of the command that was given.

@@ -28,12 +28,13 @@ void run_train(const TrainArgs& args) {
   const TrainResult result = train(loaded, {.resume = args.resume});
   std::cout << "run " << result.run_dir.string() << ": step " << result.step;
   if (result.best_score) {
-    std::cout << ", best " << loaded.config.train.early_stopping.metric << " "
-              << *result.best_score << " at step " << result.best_step;
+    std::cout << ", best " << loaded.config.train.early_stopping.metric << " " << *result.best_score
+              << " at step " << result.best_step;
   }
   std::cout << (result.outcome == TrainOutcome::kEarlyStopped ? " (stopped early)"
-                : result.outcome == TrainOutcome::kInterrupted ? " (interrupted; --resume continues)"
-                                                               : "")
+                : result.outcome == TrainOutcome::kInterrupted
+                    ? " (interrupted; --resume continues)"
+                    : "")
             << std::endl;
   if (result.outcome == TrainOutcome::kInterrupted) throw CLI::RuntimeError(128 + result.signal);
 }
@@ -42,8 +43,8 @@ void run_train(const TrainArgs& args) {
 
 void add_train_command(CLI::App& app) {
   auto args = std::make_shared<TrainArgs>();
-  CLI::App* command = app.add_subcommand(
-      "train", "Train a model from a JSON config (every key: docs/config.md)");
+  CLI::App* command =
+      app.add_subcommand("train", "Train a model from a JSON config (every key: docs/config.md)");
   command->add_option("config", args->config, "The configuration file (JSON, comments allowed)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -56,8 +57,9 @@ void add_train_command(CLI::App& app) {
       ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   command->add_flag("--resume", args->resume,
                     "Continue the run directory from its latest checkpoint (exactly)");
-  command->add_option("--threads", args->threads,
-                      "Threads (same as --set train.threads=N; 0: all cores)")
+  command
+      ->add_option("--threads", args->threads,
+                   "Threads (same as --set train.threads=N; 0: all cores)")
       ->check(CLI::NonNegativeNumber);
   command->callback([args] { run_train(*args); });
 }

@@ -51,15 +51,17 @@ void add_translate_command(CLI::App& app) {
   auto args = std::make_shared<TranslateArgs>();
   CLI::App* command =
       app.add_subcommand("translate", "Translate lines from stdin to stdout with a trained model");
-  command->add_option("model", args->model,
-                      "A run directory (its best checkpoint, else the latest) or a checkpoint")
+  command
+      ->add_option("model", args->model,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
       ->required();
   command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
       ->check(CLI::Range(1, 256));
   command->add_option("--threads", args->threads, "Threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);
-  command->add_option("--batch-tokens", args->batch_tokens,
-                      "Tokens per batch (default: eval.batch_tokens of the config)")
+  command
+      ->add_option("--batch-tokens", args->batch_tokens,
+                   "Tokens per batch (default: eval.batch_tokens of the config)")
       ->check(CLI::PositiveNumber);
   command->callback([args] { run_translate(*args); });
 }

@@ -45,8 +45,8 @@ class ClassificationTask final : public Task {
     ClassificationText text = read_classification_text(config);
     ClassificationData& train = text.train;
     ClassificationData& valid = text.valid;
-    log(str("train: ", describe_read(train.stats, "examples"), " from ", files.train.string(),
-            "; ", files.labels.size(), " classes"));
+    log(str("train: ", describe_read(train.stats, "examples"), " from ", files.train.string(), "; ",
+            files.labels.size(), " classes"));
     if (config.data.valid_holdout > 0) {
       log(str("valid: ", valid.texts.size(), " examples held out of the training data"));
     } else {
@@ -55,14 +55,14 @@ class ClassificationTask final : public Task {
     Rng data_rng = task_detail::data_rng(config.train.seed);
     num_classes_ = static_cast<Index>(files.labels.size());
 
-    tokenizer_ = task_detail::prepare_tokenizer(config.data.tokenizer, run, "spm",
-                                                config.data.tokenizer.model, {&train.texts},
-                                                resume, log);
+    tokenizer_ =
+        task_detail::prepare_tokenizer(config.data.tokenizer, run, "spm",
+                                       config.data.tokenizer.model, {&train.texts}, resume, log);
     train_batches_ = std::make_unique<Batcher<Example>>(
         encode(train), task_detail::training_batcher_options(config), data_rng);
     log(str("train: ", describe_filter(train_batches_->filter_stats(), config.data.max_length),
-            "; ", train_batches_->batches_per_epoch(), " batches of <= ",
-            config.train.batch_tokens, " tokens per epoch (",
+            "; ", train_batches_->batches_per_epoch(), " batches of <= ", config.train.batch_tokens,
+            " tokens per epoch (",
             static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
             "% padding)"));
     first_epoch_batches_ = train_batches_->batches_per_epoch();
@@ -133,8 +133,8 @@ class ClassificationTask final : public Task {
     for (std::int64_t i = 0; i < std::min<std::int64_t>(3, valid_batches_->size()); ++i) {
       std::string shown = valid_texts_[static_cast<std::size_t>(i)];
       if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
-      v.samples.push_back(str("predicted ", labels[run.predicted[i]], ", gold ",
-                              labels[run.gold[i]], ": ", shown));
+      v.samples.push_back(
+          str("predicted ", labels[run.predicted[i]], ", gold ", labels[run.gold[i]], ": ", shown));
     }
     return v;
   }
@@ -197,9 +197,9 @@ ClassificationText read_classification_text(const Config& config) {
   text.train = read_classification(data.classification.train.string(), read_options(config));
   if (data.valid_holdout > 0) {
     Rng rng = task_detail::holdout_rng(config.train.seed);
-    const auto held = task_detail::holdout_indices(
-        static_cast<std::int64_t>(text.train.texts.size()), data.valid_holdout, rng,
-        "training examples");
+    const auto held =
+        task_detail::holdout_indices(static_cast<std::int64_t>(text.train.texts.size()),
+                                     data.valid_holdout, rng, "training examples");
     task_detail::move_indices(text.train.texts, held, text.valid.texts);
     task_detail::move_indices(text.train.labels, held, text.valid.labels);
     text.valid.label_names = text.train.label_names;

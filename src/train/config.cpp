@@ -75,9 +75,10 @@ fs::path read_path(ConfigReader& r, std::string_view key, const PathContext& pat
     if (!fs::exists(path, error)) {
       std::string written_as;
       if (fs::path(*written).is_relative()) {
-        written_as = str(" (written ", in_quotes(*written), ", relative to ",
-                         from_command_line ? "the current directory " : "the config file's directory ",
-                         base.string(), ")");
+        written_as =
+            str(" (written ", in_quotes(*written), ", relative to ",
+                from_command_line ? "the current directory " : "the config file's directory ",
+                base.string(), ")");
       }
       r.fail(key, str("no such file: ", path.string(), written_as));
     }
@@ -174,23 +175,24 @@ ParallelSplit read_parallel_split(ConfigReader& data, std::string_view key,
     s.num_fields = r.get_int_or<int>("num_fields", s.num_fields, {.min = 2});
     s.src_field = r.get_int_or<int>("src_field", s.src_field, {.min = 0, .max = s.num_fields - 1});
     s.tgt_field = r.get_int_or<int>("tgt_field", s.tgt_field, {.min = 0, .max = s.num_fields - 1});
-    if (s.src_field == s.tgt_field) r.fail("tgt_field", str("must differ from src_field (both ", s.src_field, ")"));
+    if (s.src_field == s.tgt_field)
+      r.fail("tgt_field", str("must differ from src_field (both ", s.src_field, ")"));
     return s;
   }
   if (r.contains("prefix")) {
     const std::string suffix = r.get_or("suffix", "");
     if (langs.src_lang.empty() || langs.tgt_lang.empty()) {
-      r.fail("prefix", "needs data.src_lang and data.tgt_lang (the files are <prefix>.<lang>" +
-                           suffix + ")");
+      r.fail("prefix",
+             "needs data.src_lang and data.tgt_lang (the files are <prefix>.<lang>" + suffix + ")");
     }
     const fs::path prefix = read_path(r, "prefix", paths, false);
-    for (const auto& [lang, out] : {std::pair{&langs.src_lang, &s.src},
-                                    std::pair{&langs.tgt_lang, &s.tgt}}) {
+    for (const auto& [lang, out] :
+         {std::pair{&langs.src_lang, &s.src}, std::pair{&langs.tgt_lang, &s.tgt}}) {
       *out = prefix.string() + "." + *lang + suffix;
       std::error_code error;
       if (paths.require_files && !fs::is_regular_file(*out, error)) {
-        r.fail("prefix", str("no such file: ", out->string(), " (prefix + \".", *lang, suffix,
-                             "\")"));
+        r.fail("prefix",
+               str("no such file: ", out->string(), " (prefix + \".", *lang, suffix, "\")"));
       }
     }
     return s;
@@ -204,7 +206,9 @@ ParallelSplit read_parallel_split(ConfigReader& data, std::string_view key,
 json parallel_split_to_json(const ParallelSplit& s) {
   if (!s.defined()) return nullptr;
   if (!s.tsv.empty()) {
-    return {{"tsv", s.tsv.string()}, {"num_fields", s.num_fields}, {"src_field", s.src_field},
+    return {{"tsv", s.tsv.string()},
+            {"num_fields", s.num_fields},
+            {"src_field", s.src_field},
             {"tgt_field", s.tgt_field}};
   }
   return {{"src", s.src.string()}, {"tgt", s.tgt.string()}};
@@ -220,8 +224,8 @@ Column read_column(ConfigReader& r, std::string_view key, Column fallback) {
   if (value.is_string() && !value.get<std::string>().empty()) {
     return Column::named(value.get<std::string>());
   }
-  r.fail(key, "expected a column index (0, 1, ...) or a header name (got " +
-                  describe_value(value) + ")");
+  r.fail(key, "expected a column index (0, 1, ...) or a header name (got " + describe_value(value) +
+                  ")");
 }
 
 json column_to_json(const Column& c) { return c.name.empty() ? json(c.index) : json(c.name); }
@@ -249,8 +253,9 @@ DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
     k.format = get_enum_value(r, "format", k.format, kFormats);
     if (k.format == ClassificationFormat::kLabelText) {
       for (const char* key : {"header", "label_column", "text_column"}) {
-        reject_key(r, key, "with \"format\": \"tsv\" or \"csv\" (label_text lines are "
-                           "\"<label> <text>\")");
+        reject_key(r, key,
+                   "with \"format\": \"tsv\" or \"csv\" (label_text lines are "
+                   "\"<label> <text>\")");
       }
       k.header = false;
     } else {
@@ -282,13 +287,14 @@ DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
     r.fail("valid_holdout", "give either \"valid\" or \"valid_holdout\", not both");
   }
   if (!has_valid && c.valid_holdout == 0) {
-    r.fail("valid", "required key is missing (or set \"valid_holdout\" to hold out training "
-                    "examples for validation)");
+    r.fail("valid",
+           "required key is missing (or set \"valid_holdout\" to hold out training "
+           "examples for validation)");
   }
   const int default_max_length = translation ? 100 : hierarchical ? 64 : 256;
   c.max_length = r.get_int_or<int>("max_length", default_max_length, {.min = 0});
-  c.overlong = get_enum_value(r, "overlong", translation ? Overlong::kDrop : Overlong::kCrop,
-                              kOverlong);
+  c.overlong =
+      get_enum_value(r, "overlong", translation ? Overlong::kDrop : Overlong::kCrop, kOverlong);
   c.skip_malformed = r.get_or<bool>("skip_malformed", c.skip_malformed);
   ConfigReader tokenizer = r.optional_section("tokenizer");
   c.tokenizer = read_tokenizer(tokenizer, task, paths);
@@ -354,8 +360,8 @@ OptimizerConfig read_optimizer(ConfigReader& r) {
     c.beta2 = betas[1];
     c.eps = r.get_float_or("eps", c.eps, {.min = 0, .min_exclusive = true});
   }
-  c.weight_decay = r.get_float_or("weight_decay", c.type == OptimizerKind::kAdamW ? 0.01 : 0.0,
-                                  {.min = 0});
+  c.weight_decay =
+      r.get_float_or("weight_decay", c.type == OptimizerKind::kAdamW ? 0.01 : 0.0, {.min = 0});
   return c;
 }
 
@@ -381,8 +387,8 @@ ScheduleConfig read_schedule(ConfigReader& r) {
   if (c.type == LrScheduleKind::kCosine) {
     c.total_steps = r.get_optional<std::int64_t>("total_steps");
     if (c.total_steps && *c.total_steps <= c.warmup_steps) {
-      r.fail("total_steps", str("must be > warmup_steps (", c.warmup_steps, ") (got ",
-                                *c.total_steps, ")"));
+      r.fail("total_steps",
+             str("must be > warmup_steps (", c.warmup_steps, ") (got ", *c.total_steps, ")"));
     }
     c.min_lr = r.get_float_or("min_lr", c.min_lr, {.min = 0});
   } else {
@@ -443,7 +449,8 @@ TrainConfig read_train(ConfigReader& r, TaskKind task) {
     std::string list;
     for (const std::string& m : metrics) list += (list.empty() ? "" : ", ") + in_quotes(m);
     std::string hint;
-    if (auto similar = closest_match(e.metric, metrics)) hint = "; did you mean " + in_quotes(*similar) + "?";
+    if (auto similar = closest_match(e.metric, metrics))
+      hint = "; did you mean " + in_quotes(*similar) + "?";
     stopping.fail("metric", str("must be one of ", list, " for ", to_string(task), " (got ",
                                 in_quotes(e.metric), hint, ")"));
   }
@@ -518,10 +525,10 @@ json eval_to_json(const EvalConfig& c, TaskKind task) {
 void check_position_limits(const Config& c) {
   if (const auto* k = std::get_if<TransformerClassifierOptions>(&c.model.options)) {
     if (c.data.max_length == 0 || c.data.max_length > k->max_len) {
-      throw ConfigError("data.max_length",
-                        str("must be in [1, model.max_len = ", k->max_len,
-                            "] for a Transformer classifier (its positions) (got ",
-                            c.data.max_length, ")"));
+      throw ConfigError(
+          "data.max_length",
+          str("must be in [1, model.max_len = ", k->max_len,
+              "] for a Transformer classifier (its positions) (got ", c.data.max_length, ")"));
     }
   }
   const auto* t = std::get_if<TransformerSeq2SeqOptions>(&c.model.options);
@@ -532,9 +539,9 @@ void check_position_limits(const Config& c) {
                           "] for a Transformer (its positions) (got ", c.data.max_length, ")"));
   }
   if (c.eval.max_len + 1 > t->max_len) {
-    throw ConfigError("eval.max_len", str("must be < model.max_len = ", t->max_len,
-                                          " for a Transformer (output + EOS) (got ",
-                                          c.eval.max_len, ")"));
+    throw ConfigError("eval.max_len",
+                      str("must be < model.max_len = ", t->max_len,
+                          " for a Transformer (output + EOS) (got ", c.eval.max_len, ")"));
   }
 }
 

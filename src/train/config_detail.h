@@ -39,7 +39,8 @@ E get_enum_value(ConfigReader& r, std::string_view key, E fallback, const EnumNa
     list += (list.empty() ? "\"" : ", \"") + std::string(name) + "\"";
   }
   std::string hint;
-  if (auto similar = closest_match(*text, candidates)) hint = "; did you mean \"" + *similar + "\"?";
+  if (auto similar = closest_match(*text, candidates))
+    hint = "; did you mean \"" + *similar + "\"?";
   r.fail(key, "must be one of " + list + " (got \"" + *text + "\"" + hint + ")");
 }
 

@@ -25,12 +25,14 @@ const config_detail::EnumNames<PositionalKind> kPositionals = {
 
 // ---- transformer (models/transformer.h)
 
-TransformerSeq2SeqOptions read_transformer(ConfigReader& r, const config_detail::ModelContext& context) {
+TransformerSeq2SeqOptions read_transformer(ConfigReader& r,
+                                           const config_detail::ModelContext& context) {
   TransformerSeq2SeqOptions o;
   o.shared_vocab = r.get_or<bool>("shared_vocab", context.one_vocabulary);
   if (o.shared_vocab && !context.one_vocabulary) {
-    r.fail("shared_vocab", "needs one vocabulary for both languages (data.tokenizer.shared, or "
-                           "one data.tokenizer.model)");
+    r.fail("shared_vocab",
+           "needs one vocabulary for both languages (data.tokenizer.shared, or "
+           "one data.tokenizer.model)");
   }
   o.tie_output = r.get_or<bool>("tie_output", o.tie_output);
   o.d_model = r.get_int_or<Index>("d_model", o.d_model, {.min = 1});
@@ -92,8 +94,8 @@ RnnSeq2SeqOptions read_rnn(ConfigReader& r) {
     o.luong_score = config_detail::get_enum_value(r, "luong_score", o.luong_score, kLuongScores);
     if (o.luong_score == LuongScore::kDot && o.decoder_hidden != 2 * o.encoder_hidden) {
       r.fail("luong_score", str("\"dot\" needs decoder_hidden == 2 · encoder_hidden (the "
-                                "bidirectional annotations) (got ", o.decoder_hidden, " and ",
-                                o.encoder_hidden, ")"));
+                                "bidirectional annotations) (got ",
+                                o.decoder_hidden, " and ", o.encoder_hidden, ")"));
     }
     o.input_feeding = r.get_or<bool>("input_feeding", o.input_feeding);
     o.local_p = r.get_or<bool>("local_p", o.local_p);
@@ -108,8 +110,7 @@ RnnSeq2SeqOptions read_rnn(ConfigReader& r) {
     }
   }
   // attention_dim: Bahdanau's A, and the hidden size of Luong's concat score and local-p.
-  const bool uses_attention_dim =
-      !luong || o.luong_score == LuongScore::kConcat || o.local_p;
+  const bool uses_attention_dim = !luong || o.luong_score == LuongScore::kConcat || o.local_p;
   if (uses_attention_dim) {
     o.attention_dim = r.get_int_or<Index>("attention_dim", o.decoder_hidden, {.min = 1});
   } else {
@@ -197,8 +198,10 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
 }
 
 json to_json(const BiGruAttentionOptions& o) {
-  return {{"embedding_dim", o.embedding_dim}, {"hidden", o.hidden},
-          {"num_layers", o.num_layers},       {"attention_dim", o.attention_dim},
+  return {{"embedding_dim", o.embedding_dim},
+          {"hidden", o.hidden},
+          {"num_layers", o.num_layers},
+          {"attention_dim", o.attention_dim},
           {"dropout", config_detail::float_for_json(o.dropout)}};
 }
 

@@ -38,9 +38,10 @@ RunLocation locate_run(const fs::path& path) {
     // A checkpoint inside a run directory (RUN_DIR/checkpoints/x) belongs to it; else the run
     // directory its config names.
     const fs::path parent = fs::absolute(location.checkpoint).parent_path();
-    location.run_dir = parent.filename() == "checkpoints" && fs::is_directory(parent.parent_path() / "tokenizer")
-                           ? parent.parent_path()
-                           : location.config.run_dir;
+    location.run_dir =
+        parent.filename() == "checkpoints" && fs::is_directory(parent.parent_path() / "tokenizer")
+            ? parent.parent_path()
+            : location.config.run_dir;
   }
   return location;
 }
@@ -54,8 +55,8 @@ namespace {
 Tokenizer load_run_tokenizer(const RunLocation& location, const std::string& name) {
   const fs::path path = tokenizer_model_path(location.run_dir, name);
   std::error_code error;
-  CHECK(fs::is_regular_file(path, error), "tokenizer ", path.string(), " not found (the run "
-        "directory of ", location.checkpoint.string(), " should hold it)");
+  CHECK(fs::is_regular_file(path, error), "tokenizer ", path.string(),
+        " not found (the run directory of ", location.checkpoint.string(), " should hold it)");
   return Tokenizer::load(path.string());
 }
 
@@ -96,11 +97,10 @@ LoadedClassifier load_classifier(const RunLocation& location) {
                                         static_cast<Index>(labels.size()), config.train.seed);
   load_model_weights(location.checkpoint, *loaded.model.model);
   loaded.model.model->eval();
-  TextEncoding encoding{
-      .hierarchical = is_hierarchical_model(config.model.type),
-      .limits = {.max_sentences = config.data.classification.max_sentences,
-                 .max_words_per_sentence = config.data.classification.max_words},
-      .max_length = config.data.max_length};
+  TextEncoding encoding{.hierarchical = is_hierarchical_model(config.model.type),
+                        .limits = {.max_sentences = config.data.classification.max_sentences,
+                                   .max_words_per_sentence = config.data.classification.max_words},
+                        .max_length = config.data.max_length};
   loaded.classifier =
       std::make_unique<TextClassifier>(tokenizer, *loaded.model.model, labels, encoding);
   return loaded;

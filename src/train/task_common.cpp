@@ -13,8 +13,8 @@ namespace fs = std::filesystem;
 
 Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
                             const std::string& name, const fs::path& existing,
-                            const std::vector<const std::vector<std::string>*>& texts,
-                            bool resume, const LogFunction& log) {
+                            const std::vector<const std::vector<std::string>*>& texts, bool resume,
+                            const LogFunction& log) {
   const fs::path model = run.tokenizer_dir() / (name + ".model");
   if (resume) {
     CHECK(fs::is_regular_file(model), "cannot resume ", run.root().string(), ": its tokenizer ",
@@ -76,8 +76,8 @@ Rng holdout_rng(std::uint64_t seed) {
 
 std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, Rng& rng,
                                           const std::string& what) {
-  CHECK(count < n, "data.valid_holdout: ", count, " examples cannot be held out of the ", n,
-        " of ", what, " (some must remain for training)");
+  CHECK(count < n, "data.valid_holdout: ", count, " examples cannot be held out of the ", n, " of ",
+        what, " (some must remain for training)");
   // Partial Fisher–Yates: the first `count` positions of a seeded shuffle.
   std::vector<std::int64_t> order(static_cast<std::size_t>(n));
   std::iota(order.begin(), order.end(), 0);

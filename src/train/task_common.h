@@ -22,8 +22,8 @@ namespace heed::task_detail {
 //  - otherwise trained there on `texts` (written to a temporary file first).
 Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
                             const std::string& name, const std::filesystem::path& existing,
-                            const std::vector<const std::vector<std::string>*>& texts,
-                            bool resume, const LogFunction& log);
+                            const std::vector<const std::vector<std::string>*>& texts, bool resume,
+                            const LogFunction& log);
 
 // The random streams of the data, derived from train.seed: the training batcher's shuffling,
 // and the choice of held-out validation examples.

@@ -58,8 +58,8 @@ ClassifierRun run_batches(ClassifierModel& model, const Batcher<Example>& batche
     ClassifierBatch batch = to_classifier_batch(batcher.collate(indices));
     const Tensor logits = model.forward(batch, false).logits;
     const auto B = static_cast<std::size_t>(indices.size());
-    loss_sum += static_cast<double>(cross_entropy(logits, batch.labels).item()) *
-                static_cast<double>(B);
+    loss_sum +=
+        static_cast<double>(cross_entropy(logits, batch.labels).item()) * static_cast<double>(B);
     label.resize(B);
     probability.resize(B);
     argmax_rows(logits, label.data(), probability.data());
@@ -129,8 +129,9 @@ TextClassifier::TextClassifier(Tokenizer tokenizer, ClassifierModel& model,
       model_(model),
       labels_(std::move(labels)),
       encoding_(encoding) {
-  CHECK(static_cast<Index>(labels_.size()) == model_.num_classes(), "TextClassifier: ",
-        labels_.size(), " label names for a model of ", model_.num_classes(), " classes");
+  CHECK(static_cast<Index>(labels_.size()) == model_.num_classes(),
+        "TextClassifier: ", labels_.size(), " label names for a model of ", model_.num_classes(),
+        " classes");
 }
 
 std::vector<Prediction> TextClassifier::predict(const std::vector<std::string>& texts,
@@ -169,7 +170,8 @@ std::vector<Prediction> TextClassifier::predict(const std::vector<std::string>& 
     }
     return predictions_of(std::move(examples), [&](const DocumentExample& e) {
       std::int64_t longest = 0;
-      for (const auto& s : e.sentences) longest = std::max(longest, cropped(static_cast<std::int64_t>(s.size())));
+      for (const auto& s : e.sentences)
+        longest = std::max(longest, cropped(static_cast<std::int64_t>(s.size())));
       return longest * static_cast<std::int64_t>(e.sentences.size());
     });
   }

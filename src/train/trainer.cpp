@@ -39,7 +39,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 // progress stream, through the status line once there is one.
 class RunLog {
  public:
-  RunLog(const std::filesystem::path& path, std::ostream& out) : file_(path, std::ios::app), out_(out) {
+  RunLog(const std::filesystem::path& path, std::ostream& out)
+      : file_(path, std::ios::app), out_(out) {
     CHECK(file_.good(), path.string(), ": cannot open for appending");
   }
 
@@ -77,8 +78,9 @@ struct LogWindow {
   double seconds = 0;  // time spent in training steps (not validation)
 
   json to_json() const {
-    return {{"steps", steps},       {"loss_sum", loss_sum}, {"units", units},
-            {"grad_norm_sum", grad_norm_sum}, {"tokens", tokens}, {"slots", slots},
+    return {{"steps", steps},    {"loss_sum", loss_sum},
+            {"units", units},    {"grad_norm_sum", grad_norm_sum},
+            {"tokens", tokens},  {"slots", slots},
             {"seconds", seconds}};
   }
   static LogWindow from_json(const json& j, const std::string& where) {
@@ -104,15 +106,20 @@ std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c,
   const auto lr = static_cast<float>(c.lr);
   switch (c.type) {
     case OptimizerKind::kAdam:
-      return std::make_unique<Adam>(parameters, AdamOptions{.lr = lr, .beta1 = c.beta1,
-                                                            .beta2 = c.beta2, .eps = c.eps,
+      return std::make_unique<Adam>(parameters, AdamOptions{.lr = lr,
+                                                            .beta1 = c.beta1,
+                                                            .beta2 = c.beta2,
+                                                            .eps = c.eps,
                                                             .weight_decay = c.weight_decay});
     case OptimizerKind::kAdamW:
-      return std::make_unique<AdamW>(parameters, AdamWOptions{.lr = lr, .beta1 = c.beta1,
-                                                              .beta2 = c.beta2, .eps = c.eps,
+      return std::make_unique<AdamW>(parameters, AdamWOptions{.lr = lr,
+                                                              .beta1 = c.beta1,
+                                                              .beta2 = c.beta2,
+                                                              .eps = c.eps,
                                                               .weight_decay = c.weight_decay});
     case OptimizerKind::kSgd:
-      return std::make_unique<Sgd>(parameters, SgdOptions{.lr = lr, .momentum = c.momentum,
+      return std::make_unique<Sgd>(parameters, SgdOptions{.lr = lr,
+                                                          .momentum = c.momentum,
                                                           .weight_decay = c.weight_decay,
                                                           .nesterov = c.nesterov});
   }
@@ -148,18 +155,18 @@ class Session {
                       [this](const std::string& message) { (*log_)(message); });
     optimizer_ = make_optimizer(config_.train.optimizer, task_->model().named_parameters());
     total_steps_ = planned_steps();
-    LrScheduleOptions schedule{
-        .kind = config_.train.schedule.type,
-        .peak_lr = static_cast<float>(config_.train.optimizer.lr),
-        .warmup_steps = config_.train.schedule.warmup_steps,
-        .total_steps = 0,
-        .min_lr = 0};
+    LrScheduleOptions schedule{.kind = config_.train.schedule.type,
+                               .peak_lr = static_cast<float>(config_.train.optimizer.lr),
+                               .warmup_steps = config_.train.schedule.warmup_steps,
+                               .total_steps = 0,
+                               .min_lr = 0};
     if (schedule.kind == LrScheduleKind::kCosine) {
       schedule.total_steps = config_.train.schedule.total_steps.value_or(total_steps_);
       schedule.min_lr = static_cast<float>(config_.train.schedule.min_lr);
-      CHECK(schedule.total_steps > schedule.warmup_steps, "train.schedule.total_steps: the run has ",
-            schedule.total_steps, " steps, not more than warmup_steps (",
-            schedule.warmup_steps, "); set train.schedule.total_steps or train.max_steps");
+      CHECK(schedule.total_steps > schedule.warmup_steps,
+            "train.schedule.total_steps: the run has ", schedule.total_steps,
+            " steps, not more than warmup_steps (", schedule.warmup_steps,
+            "); set train.schedule.total_steps or train.max_steps");
     }
     scheduler_ = std::make_unique<LrScheduler>(schedule);
 
@@ -169,14 +176,14 @@ class Session {
       restore(start.resume_from->path);
       metrics_ = std::make_unique<MetricsLog>(
           MetricsLog::resume(run_.metrics_path(), state_.counters.step));
-      log(str("resumed from ", start.resume_from->path.string(), " at step ",
-              state_.counters.step, " (epoch ", state_.counters.epoch + 1, ")"));
+      log(str("resumed from ", start.resume_from->path.string(), " at step ", state_.counters.step,
+              " (epoch ", state_.counters.epoch + 1, ")"));
     } else {
       metrics_ = std::make_unique<MetricsLog>(MetricsLog::start(run_.metrics_path()));
     }
-    log(str("model: ", to_string(config_.model.type), ", ",
-            task_->model().parameter_count(), " parameters; ", task_->first_epoch_batches(),
-            " batches per epoch; training for ", total_steps_, " steps"));
+    log(str("model: ", to_string(config_.model.type), ", ", task_->model().parameter_count(),
+            " parameters; ", task_->first_epoch_batches(), " batches per epoch; training for ",
+            total_steps_, " steps"));
   }
 
   TrainResult run() {
@@ -263,7 +270,10 @@ class Session {
     window_.tokens += s.tokens;
     window_.slots += s.slots;
     window_.seconds += seconds_since(start);
-    return {.step = step, .epoch = state_.counters.epoch + 1, .loss = s.loss, .lr = lr,
+    return {.step = step,
+            .epoch = state_.counters.epoch + 1,
+            .loss = s.loss,
+            .lr = lr,
             .tokens_seen = state_.counters.tokens_seen};
   }
 
@@ -286,8 +296,8 @@ class Session {
     }
     const EarlyStoppingState& best = state_.early_stopping;
     if (best.best_score) {
-      (*log_)(str("best ", format_metric(e.metric, *best.best_score), " at step ",
-                  best.best_step, ": ", run_.best_checkpoint_path().string()));
+      (*log_)(str("best ", format_metric(e.metric, *best.best_score), " at step ", best.best_step,
+                  ": ", run_.best_checkpoint_path().string()));
     }
   }
 
@@ -317,8 +327,8 @@ class Session {
         {"lr", config_detail::float_for_json(lr)},
         {"tokens_per_s", w.seconds > 0 ? static_cast<double>(w.tokens) / w.seconds : 0.0},
         {"grad_norm", w.grad_norm_sum / static_cast<double>(std::max<std::int64_t>(w.steps, 1))},
-        {"padding", w.slots > 0 ? 1.0 - static_cast<double>(w.tokens) / static_cast<double>(w.slots)
-                                : 0.0}};
+        {"padding",
+         w.slots > 0 ? 1.0 - static_cast<double>(w.tokens) / static_cast<double>(w.slots) : 0.0}};
     metrics_->write(record);
     window_ = LogWindow{};
   }
@@ -332,9 +342,9 @@ class Session {
     const EarlyStoppingConfig& e = config_.train.early_stopping;
     const double score = v.metrics.at(e.metric);
     EarlyStoppingState& s = state_.early_stopping;
-    const bool improved =
-        std::isfinite(score) &&
-        (!s.best_score || (e.mode == MetricMode::kMax ? score > *s.best_score : score < *s.best_score));
+    const bool improved = std::isfinite(score) &&
+                          (!s.best_score || (e.mode == MetricMode::kMax ? score > *s.best_score
+                                                                        : score < *s.best_score));
     if (improved) {
       s.best_score = score;
       s.best_step = step;
@@ -384,9 +394,9 @@ class Session {
     state_.config = config;  // the new resolved config (train settings may have changed)
     state_.config_hash = hash;
     const std::string where = "checkpoint " + path.string();
-    CHECK(state_.lr_scheduler.step == optimizer_->step_count(), where,
-          ": the schedule's step (", state_.lr_scheduler.step, ") differs from the optimizer's (",
-          optimizer_->step_count(), ")");
+    CHECK(state_.lr_scheduler.step == optimizer_->step_count(), where, ": the schedule's step (",
+          state_.lr_scheduler.step, ") differs from the optimizer's (", optimizer_->step_count(),
+          ")");
     scheduler_->load_state(state_.lr_scheduler);
     task_->set_data_state(state_.data);
     for (const auto& [name, rng] : task_->model_rngs()) {
@@ -424,8 +434,9 @@ TrainResult train(const LoadedConfig& loaded, const TrainOptions& options) {
   json resolved = loaded.resolved;
   set_num_threads(config.train.threads);
   if (config.train.precision == PrecisionKind::kBf16) {
-    CHECK(cpu_has_bf16(), "train.precision: \"bf16\" needs a CPU with AVX512-BF16 (this one has "
-                          "none; bf16 would be emulated and slower than fp32): use \"fp32\"");
+    CHECK(cpu_has_bf16(),
+          "train.precision: \"bf16\" needs a CPU with AVX512-BF16 (this one has "
+          "none; bf16 would be emulated and slower than fp32): use \"fp32\"");
     set_matmul_precision(MatmulPrecision::kBf16);
   } else {
     set_matmul_precision(MatmulPrecision::kF32);

@@ -64,9 +64,8 @@ class TranslationTask final : public Task {
 
     const TokenizerConfig& tok = data.tokenizer;
     if (tok.one_vocabulary()) {
-      source_tokenizer_ = task_detail::prepare_tokenizer(tok, run, "spm", tok.model,
-                                                         {&train.source, &train.target}, resume,
-                                                         log);
+      source_tokenizer_ = task_detail::prepare_tokenizer(
+          tok, run, "spm", tok.model, {&train.source, &train.target}, resume, log);
       target_tokenizer_ = source_tokenizer_;
     } else {
       source_tokenizer_ = task_detail::prepare_tokenizer(tok, run, "src", tok.src_model,
@@ -80,7 +79,8 @@ class TranslationTask final : public Task {
         task_detail::training_batcher_options(config), data_rng);
     log(str("train: ", describe_filter(train_batches_->filter_stats(), data.max_length), "; ",
             train_batches_->batches_per_epoch(), " batches of <= ", config.train.batch_tokens,
-            " tokens per epoch (", static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
+            " tokens per epoch (",
+            static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
             "% padding)"));
     first_epoch_batches_ = train_batches_->batches_per_epoch();
 
@@ -93,7 +93,8 @@ class TranslationTask final : public Task {
       valid_sources_.push_back(e.source);
       const auto S = static_cast<std::int64_t>(e.source.size());
       const auto T = static_cast<std::int64_t>(e.target.size()) + 1;
-      largest = std::max(largest, L > 0 ? std::min<std::int64_t>(std::max(S, T), L) : std::max(S, T));
+      largest =
+          std::max(largest, L > 0 ? std::min<std::int64_t>(std::max(S, T), L) : std::max(S, T));
     }
     valid_text_ = std::move(valid.source);
     valid_references_ = std::move(valid.target);
@@ -123,8 +124,7 @@ class TranslationTask final : public Task {
                              .tgt_in = std::move(next.target_in),
                              .tgt_out = std::move(next.target_out),
                              .tgt_lengths = std::move(next.target_lengths)};
-    const Seq2SeqOutput out =
-        build_.model->forward(batch, {.label_smoothing = label_smoothing});
+    const Seq2SeqOutput out = build_.model->forward(batch, {.label_smoothing = label_smoothing});
     backward(out.loss);
     step.loss = out.loss.item();
     step.units = out.num_tokens;
@@ -186,7 +186,7 @@ class TranslationTask final : public Task {
   Tokenizer source_tokenizer_, target_tokenizer_;
   std::unique_ptr<TranslationBatcher> train_batches_;
   std::int64_t first_epoch_batches_ = 0;
-  std::unique_ptr<TranslationBatcher> valid_batches_;  // for the validation loss
+  std::unique_ptr<TranslationBatcher> valid_batches_;     // for the validation loss
   std::vector<std::vector<std::int32_t>> valid_sources_;  // for decoding, every line
   std::vector<std::string> valid_text_;
   std::vector<std::string> valid_references_;
@@ -202,9 +202,9 @@ TranslationText read_translation_text(const Config& config) {
   text.train = read_split(data.translation.train, data.skip_malformed);
   if (data.valid_holdout > 0) {
     Rng rng = task_detail::holdout_rng(config.train.seed);
-    const auto held = task_detail::holdout_indices(
-        static_cast<std::int64_t>(text.train.source.size()), data.valid_holdout, rng,
-        "training pairs");
+    const auto held =
+        task_detail::holdout_indices(static_cast<std::int64_t>(text.train.source.size()),
+                                     data.valid_holdout, rng, "training pairs");
     task_detail::move_indices(text.train.source, held, text.valid.source);
     task_detail::move_indices(text.train.target, held, text.valid.target);
   } else {
@@ -217,8 +217,8 @@ ParallelText read_translation_split(const Config& config, const std::string& spl
   CHECK(split == "valid" || split == "test", "unknown split \"", split,
         "\" (expected \"valid\" or \"test\")");
   if (split == "valid") return read_translation_text(config).valid;
-  CHECK(config.data.translation.test.defined(), "the config has no data.test (give the files "
-        "to evaluate with --src and --ref)");
+  CHECK(config.data.translation.test.defined(),
+        "the config has no data.test (give the files to evaluate with --src and --ref)");
   return read_split(config.data.translation.test, config.data.skip_malformed);
 }
 

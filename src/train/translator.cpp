@@ -39,8 +39,7 @@ std::vector<std::string> Translator::translate_ids(
   std::vector<std::string> out(sources.size());
   auto length = [&](std::int64_t i) {
     const auto n = static_cast<std::int64_t>(sources[i].size());
-    return options.max_source_length > 0 ? std::min<std::int64_t>(n, options.max_source_length)
-                                         : n;
+    return options.max_source_length > 0 ? std::min<std::int64_t>(n, options.max_source_length) : n;
   };
   // Longest first (so a batch that does not fit memory shows at once), stable for equal lengths.
   std::vector<std::int64_t> order;
@@ -71,7 +70,8 @@ std::vector<std::string> Translator::translate_ids(
     const std::vector<Hypothesis> hypotheses = decode(model_, src, src_lengths, options.decode);
     for (std::int64_t b = 0; b < B; ++b) {
       const std::vector<int>& tokens = hypotheses[b].tokens;
-      out[order[next + b]] = target_.decode(std::vector<std::int32_t>(tokens.begin(), tokens.end()));
+      out[order[next + b]] =
+          target_.decode(std::vector<std::int32_t>(tokens.begin(), tokens.end()));
     }
     if (progress) progress->advance(B);
     next = end;

@@ -46,8 +46,8 @@ TEST(Commands, TranslationEvalTranslate) {
   const std::string run = (dir / "run").string();
 
   // Greedy evaluation of the validation split reproduces validation's scores.
-  const ProcessResult eval = run_heed({"eval", run, "--split", "valid", "--beam", "1", "--threads", "1",
-                                       "--out", (dir / "hyp.txt").string()});
+  const ProcessResult eval = run_heed({"eval", run, "--split", "valid", "--beam", "1", "--threads",
+                                       "1", "--out", (dir / "hyp.txt").string()});
   ASSERT_EQ(eval.status, 0) << eval.err;
   EXPECT_NE(eval.out.find("BLEU:"), std::string::npos) << eval.out;
   const json scores = json::parse(last_line(eval.out));
@@ -74,7 +74,8 @@ TEST(Commands, TranslationEvalTranslate) {
   std::ifstream src(dir / "dev.src");
   std::stringstream src_text;
   src_text << src.rdbuf();
-  const ProcessResult translated = run_heed({"translate", run, "--beam", "1", "--threads", "1"}, src_text.str());
+  const ProcessResult translated =
+      run_heed({"translate", run, "--beam", "1", "--threads", "1"}, src_text.str());
   ASSERT_EQ(translated.status, 0) << translated.err;
   EXPECT_EQ(lines_of(translated.out), hypotheses);
 

@@ -16,18 +16,17 @@ using testing::ProcessResult;
 using testing::run_heed;
 using testing::TempDir;
 
-#define EXPECT_FAILS_WITH(result, status_code, text)                                        \
-  do {                                                                                      \
-    const ProcessResult& r_ = (result);                                                     \
-    EXPECT_EQ(r_.status, status_code) << r_.err;                                            \
-    EXPECT_NE(r_.err.find(text), std::string::npos) << "stderr was:\n" << r_.err;           \
+#define EXPECT_FAILS_WITH(result, status_code, text)                              \
+  do {                                                                            \
+    const ProcessResult& r_ = (result);                                           \
+    EXPECT_EQ(r_.status, status_code) << r_.err;                                  \
+    EXPECT_NE(r_.err.find(text), std::string::npos) << "stderr was:\n" << r_.err; \
   } while (0)
 
 class Errors : public ::testing::Test {
  protected:
   ProcessResult train(const json& config, const std::vector<std::string>& extra = {}) {
-    std::vector<std::string> args = {"train",
-                                     testing::write_config(dir_.path(), config).string()};
+    std::vector<std::string> args = {"train", testing::write_config(dir_.path(), config).string()};
     args.insert(args.end(), extra.begin(), extra.end());
     return run_heed(args);
   }
@@ -69,7 +68,8 @@ TEST_F(Errors, MalformedDataLineNamesFileAndLine) {
 }
 
 TEST_F(Errors, InvalidJsonGivesLineAndColumn) {
-  std::ofstream(dir_ / "broken.json") << "{\n  \"task\": \"translation\"\n  \"run_dir\": \"x\"\n}\n";
+  std::ofstream(dir_ / "broken.json")
+      << "{\n  \"task\": \"translation\"\n  \"run_dir\": \"x\"\n}\n";
   EXPECT_FAILS_WITH(run_heed({"train", (dir_ / "broken.json").string()}), 1,
                     (dir_ / "broken.json").string() + ":3:");
 }
@@ -89,8 +89,8 @@ TEST_F(Errors, RunDirectoryRules) {
   EXPECT_EQ(more.status, 0) << more.err;
   EXPECT_NE(more.err.find("train.max_steps: 4 -> 6"), std::string::npos) << more.err;
   // --resume of a directory without checkpoints says so.
-  EXPECT_FAILS_WITH(train(config, {"--resume", "--set", "run_dir=" + (dir_ / "new").string()}),
-                    1, "has no checkpoint to resume from");
+  EXPECT_FAILS_WITH(train(config, {"--resume", "--set", "run_dir=" + (dir_ / "new").string()}), 1,
+                    "has no checkpoint to resume from");
 }
 
 TEST_F(Errors, UsageErrorsPrintTheCommandsUsage) {

@@ -43,19 +43,37 @@ TEST(Smoke, Multi30kTransformerConfigTrainsAndValidates) {
   testing::write_head(raw / "val.de.gz", dir / "val.de", 100);
   testing::write_head(raw / "val.en.gz", dir / "val.en", 100);
   const std::string d = dir.path().string();
-  const ProcessResult r = run_heed(
-      {"train", config_path("multi30k_de_en_transformer"), "--threads", "1",
-       "--set", "run_dir=" + d + "/run",
-       "--set", "data.train={\"prefix\": \"" + d + "/train\"}",
-       "--set", "data.valid={\"prefix\": \"" + d + "/val\"}",
-       "--set", "data.test=null",
-       "--set", "data.tokenizer.vocab_size=1000",
-       "--set", "model={\"type\": \"transformer\", \"d_model\": 64, \"num_heads\": 4, "
+  const ProcessResult r =
+      run_heed({"train",
+                config_path("multi30k_de_en_transformer"),
+                "--threads",
+                "1",
+                "--set",
+                "run_dir=" + d + "/run",
+                "--set",
+                "data.train={\"prefix\": \"" + d + "/train\"}",
+                "--set",
+                "data.valid={\"prefix\": \"" + d + "/val\"}",
+                "--set",
+                "data.test=null",
+                "--set",
+                "data.tokenizer.vocab_size=1000",
+                "--set",
+                "model={\"type\": \"transformer\", \"d_model\": 64, \"num_heads\": 4, "
                 "\"encoder_layers\": 1, \"decoder_layers\": 1, \"dim_feedforward\": 128, "
                 "\"max_len\": 256}",
-       "--set", "train.max_steps=150", "--set", "train.log_every=25",
-       "--set", "train.valid_every=150", "--set", "train.schedule.warmup_steps=50",
-       "--set", "train.optimizer.lr=0.002", "--set", "eval.max_len=60"});
+                "--set",
+                "train.max_steps=150",
+                "--set",
+                "train.log_every=25",
+                "--set",
+                "train.valid_every=150",
+                "--set",
+                "train.schedule.warmup_steps=50",
+                "--set",
+                "train.optimizer.lr=0.002",
+                "--set",
+                "eval.max_len=60"});
   ASSERT_EQ(r.status, 0) << r.err;
   const std::vector<json> train = records(dir / "run", "train");
   ASSERT_EQ(train.size(), 6u);
@@ -75,17 +93,19 @@ TEST(Smoke, Sst2BiGruConfigTrainsAndValidates) {
   testing::write_head(sentences / "stsa.binary.train", dir / "train.txt", 3000);
   testing::write_head(sentences / "stsa.binary.dev", dir / "dev.txt", 300);
   const std::string d = dir.path().string();
-  const ProcessResult r = run_heed(
-      {"train", config_path("sst2_bigru"), "--threads", "1",
-       "--set", "run_dir=" + d + "/run",
-       "--set", "data.train=" + d + "/train.txt",
-       "--set", "data.valid=" + d + "/dev.txt",
-       "--set", "data.test=null",
-       "--set", "data.tokenizer.vocab_size=1000",
-       "--set", "model.embedding_dim=32", "--set", "model.hidden=32",
-       "--set", "model.attention_dim=32",
-       "--set", "train.max_steps=150", "--set", "train.log_every=25",
-       "--set", "train.valid_every=150"});
+  const ProcessResult r = run_heed({"train",     config_path("sst2_bigru"),
+                                    "--threads", "1",
+                                    "--set",     "run_dir=" + d + "/run",
+                                    "--set",     "data.train=" + d + "/train.txt",
+                                    "--set",     "data.valid=" + d + "/dev.txt",
+                                    "--set",     "data.test=null",
+                                    "--set",     "data.tokenizer.vocab_size=1000",
+                                    "--set",     "model.embedding_dim=32",
+                                    "--set",     "model.hidden=32",
+                                    "--set",     "model.attention_dim=32",
+                                    "--set",     "train.max_steps=150",
+                                    "--set",     "train.log_every=25",
+                                    "--set",     "train.valid_every=150"});
   ASSERT_EQ(r.status, 0) << r.err;
   const std::vector<json> valid = records(dir / "run", "valid");
   ASSERT_EQ(valid.size(), 1u);

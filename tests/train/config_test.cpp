@@ -89,8 +89,8 @@ std::map<std::string, json> all_variants() {
   rnn["model"] = {{"type", "rnn"}};
   v["rnn"] = rnn;
   json luong = minimal_translation();
-  luong["model"] = {{"type", "rnn"}, {"attention", "luong"}, {"local_p", true},
-                    {"hard_attention", true}};
+  luong["model"] = {
+      {"type", "rnn"}, {"attention", "luong"}, {"local_p", true}, {"hard_attention", true}};
   v["rnn_luong"] = luong;
   v["classification"] = minimal_classification("bigru_attention");
   v["transformer_classifier"] = minimal_classification("transformer_classifier");
@@ -136,9 +136,9 @@ TEST(Config, ResolvedConfigReadsBackTheSameForEveryVariant) {
 
 TEST(Config, OverridesSetKeysWithTheSameChecks) {
   ConfigFiles files;
-  const LoadedConfig loaded =
-      files.load(minimal_translation(), {"train.max_steps=77", "model.d_model=64",
-                                         "model.num_heads=4", "data.tokenizer.type=bpe"});
+  const LoadedConfig loaded = files.load(
+      minimal_translation(),
+      {"train.max_steps=77", "model.d_model=64", "model.num_heads=4", "data.tokenizer.type=bpe"});
   EXPECT_EQ(*loaded.config.train.max_steps, 77);
   EXPECT_EQ(std::get<TransformerSeq2SeqOptions>(loaded.config.model.options).d_model, 64);
   EXPECT_EQ(loaded.config.data.tokenizer.type, SubwordModel::kBpe);
@@ -153,11 +153,10 @@ TEST(Config, CommandLinePathsAreRelativeToTheCurrentDirectory) {
   const LoadedConfig loaded = files.load(minimal_translation(), {"run_dir=elsewhere"});
   EXPECT_EQ(loaded.config.run_dir, (fs::current_path() / "elsewhere").lexically_normal());
   // A data file given on the command line is looked for from the current directory.
-  const std::string message =
-      files.error(minimal_translation(), {"data.train.src=a.src"});
-  EXPECT_NE(message.find("data.train.src: no such file: " +
-                         (fs::current_path() / "a.src").string()),
-            std::string::npos)
+  const std::string message = files.error(minimal_translation(), {"data.train.src=a.src"});
+  EXPECT_NE(
+      message.find("data.train.src: no such file: " + (fs::current_path() / "a.src").string()),
+      std::string::npos)
       << message;
   EXPECT_NE(message.find("relative to the current directory"), std::string::npos) << message;
 }
@@ -184,12 +183,13 @@ TEST(Config, WrongTypesAndRangesNameTheKeyRuleAndValue) {
   EXPECT_EQ(files.error(c), "train.batch_tokens: expected an integer (got \"many\")");
   c = minimal_translation();
   c["train"]["optimizer"]["type"] = "adamm";
-  EXPECT_EQ(files.error(c), "train.optimizer.type: must be one of \"adam\", \"adamw\", \"sgd\" "
-                            "(got \"adamm\"; did you mean \"adam\"?)");
+  EXPECT_EQ(files.error(c),
+            "train.optimizer.type: must be one of \"adam\", \"adamw\", \"sgd\" "
+            "(got \"adamm\"; did you mean \"adam\"?)");
   c = minimal_translation();
   c["train"].erase("max_steps");
-  EXPECT_EQ(files.error(c), "train.max_steps: required key is missing (give max_steps, "
-                            "max_epochs or both)");
+  EXPECT_EQ(files.error(c),
+            "train.max_steps: required key is missing (give max_steps, max_epochs or both)");
   c = minimal_translation();
   c["train"]["early_stopping"] = {{"metric", "accuracy"}};
   EXPECT_NE(files.error(c).find("train.early_stopping.metric: must be one of \"bleu\", \"chrf\", "
@@ -205,18 +205,20 @@ TEST(Config, KeysOfAnotherVariantAreRejectedWithTheReason) {
   c = minimal_translation();
   c["model"] = {{"type", "rnn"}, {"attention", "bahdanau"}, {"input_feeding", false}};
   EXPECT_EQ(files.error(c), "model.input_feeding: only used with \"attention\": \"luong\"");
-  c["model"] = {{"type", "rnn"}, {"attention", "luong"}, {"luong_score", "dot"},
-                {"encoder_hidden", 128}};
-  EXPECT_EQ(files.error(c), "model.luong_score: \"dot\" needs decoder_hidden == 2 · "
-                            "encoder_hidden (the bidirectional annotations) (got 512 and 128)");
+  c["model"] = {
+      {"type", "rnn"}, {"attention", "luong"}, {"luong_score", "dot"}, {"encoder_hidden", 128}};
+  EXPECT_EQ(files.error(c),
+            "model.luong_score: \"dot\" needs decoder_hidden == 2 · "
+            "encoder_hidden (the bidirectional annotations) (got 512 and 128)");
   c = minimal_classification("bigru_attention");
   c["data"]["max_sentences"] = 10;
-  EXPECT_EQ(files.error(c), "data.max_sentences: only used by the hierarchical model "
-                            "(\"model.type\": \"han\")");
+  EXPECT_EQ(files.error(c),
+            "data.max_sentences: only used by the hierarchical model (\"model.type\": \"han\")");
   c = minimal_translation();
   c["model"]["type"] = "bigru_attention";
-  EXPECT_EQ(files.error(c), "model.type: \"bigru_attention\" is a classification model, but "
-                            "\"task\" is \"translation\"");
+  EXPECT_EQ(files.error(c),
+            "model.type: \"bigru_attention\" is a classification model, but "
+            "\"task\" is \"translation\"");
   c = minimal_translation();
   c["data"]["tokenizer"] = {{"shared", false}};
   c["model"]["shared_vocab"] = true;
@@ -254,8 +256,9 @@ TEST(Config, ValidationDataIsRequiredInSomeForm) {
   ConfigFiles files;
   json c = minimal_translation();
   c["data"].erase("valid");
-  EXPECT_EQ(files.error(c), "data.valid: required key is missing (or set \"valid_holdout\" to "
-                            "hold out training examples for validation)");
+  EXPECT_EQ(files.error(c),
+            "data.valid: required key is missing (or set \"valid_holdout\" to "
+            "hold out training examples for validation)");
   c["data"]["valid_holdout"] = 1;
   EXPECT_NO_THROW(files.load(c));
 }

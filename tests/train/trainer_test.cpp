@@ -7,9 +7,9 @@
 
 #include <sstream>
 
+#include "heed/train/atomic_file.h"
 #include "heed/train/checkpoint.h"
 #include "heed/train/inference.h"
-#include "heed/train/atomic_file.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/run_dir.h"
 #include "testing/gradcheck.h"
@@ -56,7 +56,8 @@ TEST(Trainer, TranslationPipelineLearnsDatesAndTranslates) {
 
   const std::vector<json> train_lines = records(t.metrics, "train");
   ASSERT_EQ(train_lines.size(), 20u);  // log_every 20
-  EXPECT_LT(train_lines.back()["loss"].get<double>(), 0.5 * train_lines.front()["loss"].get<double>());
+  EXPECT_LT(train_lines.back()["loss"].get<double>(),
+            0.5 * train_lines.front()["loss"].get<double>());
   for (const char* key : {"epoch", "lr", "tokens_per_s", "grad_norm", "padding"}) {
     EXPECT_TRUE(train_lines.back().contains(key)) << key;
   }
@@ -81,11 +82,15 @@ TEST(Trainer, TranslationPipelineLearnsDatesAndTranslates) {
   // validation did (same greedy decoding, same length caps).
   LoadedTranslator loaded = load_translator(locate_run(run));
   EXPECT_EQ(loaded.location.step, 400);
-  const ParallelText dev = read_parallel_files((dir / "dev.src").string(), (dir / "dev.tgt").string());
-  const TranslateOptions greedy{
-      .decode = {.beam_size = 1, .length_penalty = 0, .max_len_a = 0, .max_len_b = 24, .max_len = 32},
-      .batch_tokens = 512,
-      .max_source_length = 32};
+  const ParallelText dev =
+      read_parallel_files((dir / "dev.src").string(), (dir / "dev.tgt").string());
+  const TranslateOptions greedy{.decode = {.beam_size = 1,
+                                           .length_penalty = 0,
+                                           .max_len_a = 0,
+                                           .max_len_b = 24,
+                                           .max_len = 32},
+                                .batch_tokens = 512,
+                                .max_source_length = 32};
   const TranslationScores scores =
       score_translations(loaded.translator->translate(dev.source, greedy), dev.target);
   EXPECT_EQ(scores.exact_match, valid.back()["exact_match"].get<double>());
@@ -131,8 +136,8 @@ TEST(Trainer, SameConfigTwiceLogsTheSameLosses) {
     EXPECT_EQ(a.metrics[i]["loss"], b.metrics[i]["loss"]) << "step " << a.metrics[i]["step"];
   }
   // ... and another seed does not.
-  const Trained c = train_config(dir.path(), config,
-                                 {"run_dir=" + (dir / "c").string(), "train.seed=2"});
+  const Trained c =
+      train_config(dir.path(), config, {"run_dir=" + (dir / "c").string(), "train.seed=2"});
   EXPECT_NE(a.metrics.front()["loss"], c.metrics.front()["loss"]);
 }
 

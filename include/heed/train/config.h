@@ -45,7 +45,7 @@ const char* to_string(TaskKind task);
 
 // How relative paths and missing files are treated while reading a document.
 struct PathContext {
-  std::filesystem::path config_dir;  // base of the paths written in the config file
+  std::filesystem::path config_dir;   // base of the paths written in the config file
   std::filesystem::path command_dir;  // base of the paths given with --set (the cwd)
   // Key paths set on the command line ("data.train.src", or a whole "data.train").
   std::set<std::string> overridden;

@@ -25,8 +25,9 @@ bool is_translation_model(ModelType type);
 bool is_hierarchical_model(ModelType type);
 
 // The options of model.type (its vocabulary and class sizes are filled in by the factory).
-using ModelOptions = std::variant<TransformerSeq2SeqOptions, RnnSeq2SeqOptions, TransformerClassifierOptions,
-                                  BiGruAttentionOptions, HierarchicalAttentionOptions>;
+using ModelOptions =
+    std::variant<TransformerSeq2SeqOptions, RnnSeq2SeqOptions, TransformerClassifierOptions,
+                 BiGruAttentionOptions, HierarchicalAttentionOptions>;
 
 struct ModelConfig {
   ModelType type = ModelType::kTransformer;

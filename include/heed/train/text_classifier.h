@@ -36,8 +36,8 @@ ClassifierBatch to_classifier_batch(ClassificationBatch batch);
 ClassifierBatch to_classifier_batch(DocumentBatch batch);
 
 struct Prediction {
-  std::int32_t label = 0;    // class id (into the label names)
-  float probability = 0.f;   // its softmax probability
+  std::int32_t label = 0;   // class id (into the label names)
+  float probability = 0.f;  // its softmax probability
 };
 
 class TextClassifier {
@@ -48,8 +48,8 @@ class TextClassifier {
 
   // One prediction per text, in order. Runs in evaluation mode without gradients; batches hold
   // at most batch_tokens token slots (at least one text).
-  std::vector<Prediction> predict(const std::vector<std::string>& texts,
-                                  std::int64_t batch_tokens, Progress* progress = nullptr) const;
+  std::vector<Prediction> predict(const std::vector<std::string>& texts, std::int64_t batch_tokens,
+                                  Progress* progress = nullptr) const;
 
   const std::vector<std::string>& labels() const { return labels_; }
   const TextEncoding& encoding() const { return encoding_; }
@@ -65,10 +65,10 @@ class TextClassifier {
 // Loss and predictions of a classifier over every batch of a non-shuffling batcher's epoch, in
 // evaluation mode without gradients; for validation and `heed eval`.
 struct ClassifierRun {
-  double loss = 0;                          // mean cross-entropy over the examples
-  std::vector<std::int32_t> predicted;      // by kept-example index of the batcher
+  double loss = 0;                      // mean cross-entropy over the examples
+  std::vector<std::int32_t> predicted;  // by kept-example index of the batcher
   std::vector<std::int32_t> gold;
-  std::vector<float> probability;           // of the predicted class
+  std::vector<float> probability;  // of the predicted class
 };
 ClassifierRun run_classifier(ClassifierModel& model, const ClassificationBatcher& batcher,
                              Progress* progress = nullptr);

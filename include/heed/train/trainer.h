@@ -39,8 +39,8 @@ enum class TrainOutcome {
 
 struct TrainResult {
   TrainOutcome outcome = TrainOutcome::kFinished;
-  std::int64_t step = 0;           // steps done, over all sessions
-  int signal = 0;                  // kInterrupted: the signal
+  std::int64_t step = 0;             // steps done, over all sessions
+  int signal = 0;                    // kInterrupted: the signal
   std::optional<double> best_score;  // of the early-stopping metric
   std::int64_t best_step = 0;
   std::filesystem::path run_dir;
