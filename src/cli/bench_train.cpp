@@ -21,6 +21,7 @@
 #include "cli/commands.h"
 #include "heed/autograd/engine.h"
 #include "heed/models/classifiers.h"
+#include "heed/models/rnn_seq2seq.h"
 #include "heed/models/transformer.h"
 #include "heed/ops/loss.h"
 #include "heed/ops/flop_counter.h"
@@ -99,20 +100,10 @@ IntTensor random_ids(const Shape& shape, Rng& rng, int lo, int hi) {
   return t;
 }
 
-BenchModel make_transformer(const BenchOptions& o, bool base) {
-  const Index B = o.batch ? o.batch : 128, S = o.src_len ? o.src_len : 32, T = o.tgt_len;
-  const Index V = o.vocab ? o.vocab : 8000;
-  TransformerSeq2SeqOptions mo;
-  mo.src_vocab = mo.tgt_vocab = V;
-  mo.shared_vocab = true;
-  mo.tie_output = true;
-  mo.d_model = base ? 512 : 256;
-  mo.num_heads = 8;
-  mo.encoder_layers = mo.decoder_layers = base ? 6 : 3;
-  mo.dim_feedforward = base ? 2048 : 512;
-  mo.dropout = 0.1f;
-  auto model = std::make_shared<TransformerSeq2Seq>(mo, o.seed);
-  // Four fixed batches cycled, every position a real token (as a length-bucketed batcher makes).
+// Four fixed translation batches, cycled; every position a real token (as a length-bucketed
+// batcher makes them), BOS-prefixed targets.
+std::shared_ptr<std::vector<Seq2SeqBatch>> translation_batches(const BenchOptions& o, Index B,
+                                                                 Index S, Index T, Index V) {
   Rng rng(o.seed + 1);
   auto batches = std::make_shared<std::vector<Seq2SeqBatch>>();
   for (int i = 0; i < 4; ++i) {
@@ -130,8 +121,13 @@ BenchModel make_transformer(const BenchOptions& o, bool base) {
     b.tgt_lengths = IntTensor(Shape{B}, static_cast<std::int32_t>(T));
     batches->push_back(b);
   }
+  return batches;
+}
+
+BenchModel seq2seq_bench(std::shared_ptr<Seq2SeqModel> model,
+                         std::shared_ptr<std::vector<Seq2SeqBatch>> batches, Index units) {
   BenchModel bm;
-  bm.units_per_step = B * T;
+  bm.units_per_step = units;
   bm.loss = [model, batches](int i) {
     Seq2SeqLossOptions lo;
     lo.label_smoothing = 0.1f;
@@ -139,6 +135,38 @@ BenchModel make_transformer(const BenchOptions& o, bool base) {
   };
   bm.module = model;
   return bm;
+}
+
+// The peer's `gru-fast`: Bahdanau attention, embedding 256, bi-GRU encoder 256 per direction,
+// GRU decoder 512, output Linear([s; context; emb] -> V), separate 8000 vocabularies.
+BenchModel make_gru(const BenchOptions& o) {
+  const Index B = o.batch ? o.batch : 128, S = o.src_len ? o.src_len : 32, T = o.tgt_len;
+  const Index V = o.vocab ? o.vocab : 8000;
+  RnnSeq2SeqOptions mo;
+  mo.src_vocab = mo.tgt_vocab = V;
+  mo.embedding_dim = 256;
+  mo.encoder_hidden = 256;
+  mo.decoder_hidden = 512;
+  mo.attention = RnnAttentionKind::kBahdanau;
+  mo.dropout = 0.1f;
+  return seq2seq_bench(std::make_shared<RnnSeq2Seq>(mo, o.seed),
+                       translation_batches(o, B, S, T, V), B * T);
+}
+
+BenchModel make_transformer(const BenchOptions& o, bool base) {
+  const Index B = o.batch ? o.batch : 128, S = o.src_len ? o.src_len : 32, T = o.tgt_len;
+  const Index V = o.vocab ? o.vocab : 8000;
+  TransformerSeq2SeqOptions mo;
+  mo.src_vocab = mo.tgt_vocab = V;
+  mo.shared_vocab = true;
+  mo.tie_output = true;
+  mo.d_model = base ? 512 : 256;
+  mo.num_heads = 8;
+  mo.encoder_layers = mo.decoder_layers = base ? 6 : 3;
+  mo.dim_feedforward = base ? 2048 : 512;
+  mo.dropout = 0.1f;
+  return seq2seq_bench(std::make_shared<TransformerSeq2Seq>(mo, o.seed),
+                       translation_batches(o, B, S, T, V), B * T);
 }
 
 // The peer's `sentiment` model: embedding 128 + 2 encoder layers (d 128, 4 heads, FFN 256) +
@@ -180,8 +208,10 @@ BenchModel make_sentiment(const BenchOptions& o) {
 BenchModel make_bench_model(const BenchOptions& o) {
   if (o.model == "small") return make_transformer(o, false);
   if (o.model == "base") return make_transformer(o, true);
+  if (o.model == "gru") return make_gru(o);
   if (o.model == "sentiment") return make_sentiment(o);
-  throw Error(str("bench train: unknown model '", o.model, "' (choose small, base, sentiment)"));
+  throw Error(
+      str("bench train: unknown model '", o.model, "' (choose small, base, gru, sentiment)"));
 }
 
 void run_bench_train(const BenchOptions& o) {
@@ -263,7 +293,7 @@ void add_bench_train_command(CLI::App& bench) {
   auto* cmd = bench.add_subcommand(
       "train", "Training steps/s of a reference model on synthetic batches (JSON line)");
   auto o = std::make_shared<BenchOptions>();
-  cmd->add_option("--model", o->model, "small | base | sentiment (the PyTorch peer's reference models)");
+  cmd->add_option("--model", o->model, "small | base | gru | sentiment (the PyTorch peer's reference models)");
   cmd->add_option("--threads", o->threads, "Threads (default: all cores)");
   cmd->add_option("--steps", o->steps, "Timed steps")->check(CLI::PositiveNumber);
   cmd->add_option("--warmup", o->warmup, "Untimed steps first");

@@ -1,5 +1,5 @@
 // BiGruAttentionClassifier: the equations and parameter names are in models/classifiers.h.
-#include "heed/data/special_ids.h"
+#include "heed/tensor/special_ids.h"
 #include "heed/models/classifiers.h"
 #include "heed/util/check.h"
 #include "models/classifier_inputs.h"

@@ -8,7 +8,7 @@
 #include <algorithm>
 #include <vector>
 
-#include "heed/data/special_ids.h"
+#include "heed/tensor/special_ids.h"
 #include "heed/models/classifiers.h"
 #include "heed/ops/shape_ops.h"
 #include "heed/util/check.h"

@@ -7,7 +7,7 @@
 //   logits = pooled · W_cᵀ + b_c                                              [B, C]
 #include <string>
 
-#include "heed/data/special_ids.h"
+#include "heed/tensor/special_ids.h"
 #include "heed/models/classifiers.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/shape_ops.h"

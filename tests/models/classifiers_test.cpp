@@ -10,7 +10,7 @@
 
 #include "heed/autograd/engine.h"
 #include "heed/autograd/grad_mode.h"
-#include "heed/data/special_ids.h"
+#include "heed/tensor/special_ids.h"
 #include "heed/ops/loss.h"
 #include "heed/ops/reduce.h"
 #include "heed/ops/shape_ops.h"

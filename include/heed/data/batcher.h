@@ -30,7 +30,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "heed/data/special_ids.h"
+#include "heed/tensor/special_ids.h"
 #include "heed/tensor/rng.h"
 #include "heed/tensor/tensor.h"
 

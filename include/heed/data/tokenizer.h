@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "heed/data/special_ids.h"
+#include "heed/tensor/special_ids.h"
 
 namespace sentencepiece {
 class SentencePieceProcessor;

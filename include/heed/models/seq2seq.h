@@ -7,11 +7,12 @@
 
 #include <memory>
 
-#include "heed/data/special_ids.h"  // kPadId, kUnkId, kBosId, kEosId: shared with the data
 #include "heed/models/attention_map.h"
 #include "heed/nn/module.h"
+#include "heed/tensor/special_ids.h"
 
 namespace heed {
+
 
 // A padded batch for teacher-forced training: tgt_in = BOS y1..yn, tgt_out = y1..yn EOS.
 struct Seq2SeqBatch {

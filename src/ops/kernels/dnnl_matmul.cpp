@@ -1,9 +1,13 @@
 #include "ops/kernels/dnnl_matmul.h"
 
 #include <dnnl.hpp>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <string>
 #include <mutex>
 #include <unordered_map>
 
@@ -44,7 +48,27 @@ struct Entry {
   size_t scratch_bytes = 0;
 };
 
+// oneDNN 2.6 picks AMX kernels on CPUs that advertise AMX, but it does not ask Linux for the tile
+// registers (arch_prctl(ARCH_REQ_XCOMP_PERM, XFEATURE_XTILEDATA)), and in some virtual machines
+// (seen here: a KVM guest that grants the permission) the tile instructions fault anyway. So heed
+// caps oneDNN at AVX-512 + bf16 (vdpbf16ps, ~2x fp32 throughput) unless HEED_ALLOW_AMX=1, in
+// which case it requests the permission and lets oneDNN use AMX. Must run before any other
+// oneDNN call, hence a member initialized before the engine.
+bool configure_isa() {
+  const char* allow = std::getenv("HEED_ALLOW_AMX");
+  if (allow && std::string(allow) == "1") {
+#if defined(__x86_64__) && defined(__linux__)
+    constexpr long kArchReqXcompPerm = 0x1023;
+    constexpr long kXfeatureXtiledata = 18;
+    if (syscall(SYS_arch_prctl, kArchReqXcompPerm, kXfeatureXtiledata) == 0) return true;
+#endif
+  }
+  dnnl::set_max_cpu_isa(dnnl::cpu_isa::avx512_core_bf16);
+  return false;
+}
+
 struct Context {
+  bool amx = configure_isa();
   dnnl::engine engine{dnnl::engine::kind::cpu, 0};
   dnnl::stream stream{engine};
   std::mutex mutex;

@@ -1,6 +1,7 @@
 // The reserved token ids every heed vocabulary uses (the SentencePiece models heed trains set them
 // explicitly, and Tokenizer::load rejects a model that disagrees), so that the batcher can pad and
-// add BOS/EOS without knowing which tokenizer produced the ids.
+// add BOS/EOS without knowing which tokenizer produced the ids. They live with the tensor types
+// because both the models and the data pipeline (which sit side by side above tensor) need them.
 #pragma once
 
 #include <cstdint>
