@@ -99,18 +99,11 @@ TokenizerConfig read_tokenizer(ConfigReader& r, TaskKind task, const PathContext
   if (task == TaskKind::kTranslation) {
     c.src_model = read_path(r, "src_model", paths, true);
     c.tgt_model = read_path(r, "tgt_model", paths, true);
-    if (c.src_model.empty() != c.tgt_model.empty()) {
-      r.fail(c.src_model.empty() ? "src_model" : "tgt_model",
-             "src_model and tgt_model go together (separate vocabularies need both)");
-    }
-    if (!c.model.empty() && !c.src_model.empty()) {
-      r.fail("src_model", "give either \"model\" (one shared model) or src_model and tgt_model");
-    }
   } else {
     reject_key(r, "src_model", "for translation (a classifier has one tokenizer: \"model\")");
     reject_key(r, "tgt_model", "for translation (a classifier has one tokenizer: \"model\")");
   }
-  if (!c.trained()) {
+  if (!c.model.empty() || !c.src_model.empty() || !c.tgt_model.empty()) {
     // An existing model: the training settings would be ignored, which would be a lie.
     for (const char* key : {"type", "vocab_size", "shared", "character_coverage",
                             "input_sentence_size", "max_sentence_length", "threads"}) {
@@ -175,8 +168,6 @@ ParallelSplit read_parallel_split(ConfigReader& data, std::string_view key,
     s.num_fields = r.get_int_or<int>("num_fields", s.num_fields, {.min = 2});
     s.src_field = r.get_int_or<int>("src_field", s.src_field, {.min = 0, .max = s.num_fields - 1});
     s.tgt_field = r.get_int_or<int>("tgt_field", s.tgt_field, {.min = 0, .max = s.num_fields - 1});
-    if (s.src_field == s.tgt_field)
-      r.fail("tgt_field", str("must differ from src_field (both ", s.src_field, ")"));
     return s;
   }
   if (r.contains("prefix")) {
@@ -230,8 +221,10 @@ Column read_column(ConfigReader& r, std::string_view key, Column fallback) {
 
 json column_to_json(const Column& c) { return c.name.empty() ? json(c.index) : json(c.name); }
 
-DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
-                     const PathContext& paths) {
+}  // namespace
+
+DataConfig DataConfig::from_json(ConfigReader& r, TaskKind task, ModelType model_type,
+                                 const PathContext& paths) {
   DataConfig c;
   const bool translation = task == TaskKind::kTranslation;
   const bool hierarchical = is_hierarchical_model(model_type);
@@ -240,14 +233,12 @@ DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
     t.src_lang = r.get_or("src_lang", "");
     t.tgt_lang = r.get_or("tgt_lang", "");
     t.train = read_parallel_split(r, "train", t, paths);
-    if (!t.train.defined()) r.fail("train", "required key is missing");
     t.valid = read_parallel_split(r, "valid", t, paths);
     t.test = read_parallel_split(r, "test", t, paths);
   } else {
     for (const char* key : {"src_lang", "tgt_lang"}) reject_key(r, key, "for translation");
     ClassificationDataConfig& k = c.classification;
     k.train = read_path(r, "train", paths, true);
-    if (k.train.empty()) r.fail("train", "required key is missing");
     k.valid = read_path(r, "valid", paths, true);
     k.test = read_path(r, "test", paths, true);
     k.format = get_enum_value(r, "format", k.format, kFormats);
@@ -262,15 +253,8 @@ DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
       k.header = r.get_or<bool>("header", k.header);
       k.label_column = read_column(r, "label_column", k.label_column);
       k.text_column = read_column(r, "text_column", k.text_column);
-      if (!k.header && (!k.label_column.name.empty() || !k.text_column.name.empty())) {
-        r.fail(k.label_column.name.empty() ? "text_column" : "label_column",
-               "a column name needs \"header\": true (or give the column index)");
-      }
     }
     k.labels = r.get_or<std::vector<std::string>>("labels", {});
-    if (r.contains("labels") && k.labels.size() < 2) {
-      r.fail("labels", str("needs at least 2 classes (got ", k.labels.size(), ")"));
-    }
     if (hierarchical) {
       k.max_sentences = r.get_int_or<int>("max_sentences", 0, {.min = 0});
       k.max_words = r.get_int_or<int>("max_words", 0, {.min = 0});
@@ -281,16 +265,6 @@ DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
     }
   }
   c.valid_holdout = r.get_int_or("valid_holdout", c.valid_holdout, {.min = 0});
-  const bool has_valid =
-      translation ? c.translation.valid.defined() : !c.classification.valid.empty();
-  if (has_valid && c.valid_holdout > 0) {
-    r.fail("valid_holdout", "give either \"valid\" or \"valid_holdout\", not both");
-  }
-  if (!has_valid && c.valid_holdout == 0) {
-    r.fail("valid",
-           "required key is missing (or set \"valid_holdout\" to hold out training "
-           "examples for validation)");
-  }
   const int default_max_length = translation ? 100 : hierarchical ? 64 : 256;
   c.max_length = r.get_int_or<int>("max_length", default_max_length, {.min = 0});
   c.overlong =
@@ -301,7 +275,8 @@ DataConfig read_data(ConfigReader& r, TaskKind task, ModelType model_type,
   return c;
 }
 
-json data_to_json(const DataConfig& c, TaskKind task, ModelType model_type) {
+json DataConfig::to_json(TaskKind task, ModelType model_type) const {
+  const DataConfig& c = *this;
   json j;
   if (task == TaskKind::kTranslation) {
     const TranslationDataConfig& t = c.translation;
@@ -335,7 +310,53 @@ json data_to_json(const DataConfig& c, TaskKind task, ModelType model_type) {
   return j;
 }
 
+void DataConfig::validate(TaskKind task) const {
+  const bool is_translation = task == TaskKind::kTranslation;
+  if (is_translation) {
+    const TranslationDataConfig& t = translation;
+    if (!t.train.defined()) throw ConfigError("data.train", "required key is missing");
+    for (const auto& [name, split] :
+         {std::pair{"train", &t.train}, std::pair{"valid", &t.valid}, std::pair{"test", &t.test}}) {
+      if (!split->tsv.empty() && split->src_field == split->tgt_field) {
+        throw ConfigError(str("data.", name, ".tgt_field"),
+                          str("must differ from src_field (both ", split->src_field, ")"));
+      }
+    }
+    if (tokenizer.src_model.empty() != tokenizer.tgt_model.empty()) {
+      throw ConfigError(
+          tokenizer.src_model.empty() ? "data.tokenizer.src_model" : "data.tokenizer.tgt_model",
+          "src_model and tgt_model go together (separate vocabularies need both)");
+    }
+    if (!tokenizer.model.empty() && !tokenizer.src_model.empty()) {
+      throw ConfigError("data.tokenizer.src_model",
+                        "give either \"model\" (one shared model) or src_model and tgt_model");
+    }
+  } else {
+    const ClassificationDataConfig& k = classification;
+    if (k.train.empty()) throw ConfigError("data.train", "required key is missing");
+    if (!k.header && (!k.label_column.name.empty() || !k.text_column.name.empty())) {
+      throw ConfigError(k.label_column.name.empty() ? "data.text_column" : "data.label_column",
+                        "a column name needs \"header\": true (or give the column index)");
+    }
+    if (k.labels.size() == 1) {
+      throw ConfigError("data.labels", "needs at least 2 classes (got 1)");
+    }
+  }
+  const bool has_valid =
+      is_translation ? translation.valid.defined() : !classification.valid.empty();
+  if (has_valid && valid_holdout > 0) {
+    throw ConfigError("data.valid_holdout", "give either \"valid\" or \"valid_holdout\", not both");
+  }
+  if (!has_valid && valid_holdout == 0) {
+    throw ConfigError("data.valid",
+                      "required key is missing (or set \"valid_holdout\" to hold out training "
+                      "examples for validation)");
+  }
+}
+
 // ------------------------------------------------------------------------------- train
+
+namespace {
 
 OptimizerConfig read_optimizer(ConfigReader& r) {
   OptimizerConfig c;
@@ -345,7 +366,6 @@ OptimizerConfig read_optimizer(ConfigReader& r) {
     for (const char* key : {"betas", "eps"}) reject_key(r, key, "by \"adam\" and \"adamw\"");
     c.momentum = r.get_float_or("momentum", 0, {.min = 0, .max = 1, .max_exclusive = true});
     c.nesterov = r.get_or<bool>("nesterov", false);
-    if (c.nesterov && c.momentum == 0) r.fail("nesterov", "needs momentum > 0");
   } else {
     for (const char* key : {"momentum", "nesterov"}) reject_key(r, key, "by \"sgd\"");
     std::vector<double> betas = r.get_or<std::vector<double>>("betas", {c.beta1, c.beta2});
@@ -381,15 +401,8 @@ ScheduleConfig read_schedule(ConfigReader& r) {
   ScheduleConfig c;
   c.type = get_enum_value(r, "type", c.type, kSchedules);
   c.warmup_steps = r.get_int_or("warmup_steps", c.warmup_steps, {.min = 0});
-  if (c.type == LrScheduleKind::kInverseSqrt && c.warmup_steps == 0) {
-    r.fail("warmup_steps", "must be >= 1 for \"inverse_sqrt\" (the lr peaks at step warmup_steps)");
-  }
   if (c.type == LrScheduleKind::kCosine) {
     c.total_steps = r.get_optional<std::int64_t>("total_steps");
-    if (c.total_steps && *c.total_steps <= c.warmup_steps) {
-      r.fail("total_steps",
-             str("must be > warmup_steps (", c.warmup_steps, ") (got ", *c.total_steps, ")"));
-    }
     c.min_lr = r.get_float_or("min_lr", c.min_lr, {.min = 0});
   } else {
     for (const char* key : {"total_steps", "min_lr"}) reject_key(r, key, "by \"cosine\"");
@@ -406,7 +419,9 @@ json schedule_to_json(const ScheduleConfig& c) {
   return j;
 }
 
-TrainConfig read_train(ConfigReader& r, TaskKind task) {
+}  // namespace
+
+TrainConfig TrainConfig::from_json(ConfigReader& r, TaskKind task) {
   TrainConfig c;
   c.batch_tokens = r.get_int_or("batch_tokens", c.batch_tokens, {.min = 1});
   c.max_batch_size = r.get_int_or("max_batch_size", c.max_batch_size, {.min = 0});
@@ -420,18 +435,10 @@ TrainConfig read_train(ConfigReader& r, TaskKind task) {
   if (r.contains("max_epochs")) c.max_epochs = r.get_int("max_epochs", {.min = 1});
   r.ignore("max_steps");
   r.ignore("max_epochs");
-  if (!c.max_steps && !c.max_epochs) {
-    r.fail("max_steps", "required key is missing (give max_steps, max_epochs or both)");
-  }
   ConfigReader optimizer = r.section("optimizer");
   c.optimizer = read_optimizer(optimizer);
   ConfigReader schedule = r.optional_section("schedule");
   c.schedule = read_schedule(schedule);
-  if (c.schedule.type == LrScheduleKind::kCosine && !c.schedule.total_steps && c.max_steps &&
-      *c.max_steps <= c.schedule.warmup_steps) {
-    r.fail("max_steps", str("must be > schedule.warmup_steps (", c.schedule.warmup_steps,
-                            ") for the cosine schedule (got ", *c.max_steps, ")"));
-  }
   c.label_smoothing = r.get_float_or("label_smoothing", c.label_smoothing,
                                      {.min = 0, .max = 1, .max_exclusive = true});
   c.clip_norm = r.get_float_or("clip_norm", c.clip_norm, {.min = 0});
@@ -444,16 +451,6 @@ TrainConfig read_train(ConfigReader& r, TaskKind task) {
   ConfigReader stopping = r.optional_section("early_stopping");
   EarlyStoppingConfig& e = c.early_stopping;
   e.metric = stopping.get_or("metric", default_metric(task));
-  const std::vector<std::string>& metrics = task_metrics(task);
-  if (std::find(metrics.begin(), metrics.end(), e.metric) == metrics.end()) {
-    std::string list;
-    for (const std::string& m : metrics) list += (list.empty() ? "" : ", ") + in_quotes(m);
-    std::string hint;
-    if (auto similar = closest_match(e.metric, metrics))
-      hint = "; did you mean " + in_quotes(*similar) + "?";
-    stopping.fail("metric", str("must be one of ", list, " for ", to_string(task), " (got ",
-                                in_quotes(e.metric), hint, ")"));
-  }
   e.mode = get_enum_value(stopping, "mode", default_mode(e.metric), kModes);
   e.patience = stopping.get_int_or<int>("patience", e.patience, {.min = 0});
 
@@ -462,7 +459,8 @@ TrainConfig read_train(ConfigReader& r, TaskKind task) {
   return c;
 }
 
-json train_to_json(const TrainConfig& c) {
+json TrainConfig::to_json() const {
+  const TrainConfig& c = *this;
   json j;
   j["batch_tokens"] = c.batch_tokens;
   j["max_batch_size"] = c.max_batch_size;
@@ -487,9 +485,47 @@ json train_to_json(const TrainConfig& c) {
   return j;
 }
 
+void TrainConfig::validate(TaskKind task) const {
+  if (!max_steps && !max_epochs) {
+    throw ConfigError("train.max_steps",
+                      "required key is missing (give max_steps, max_epochs or both)");
+  }
+  if (optimizer.nesterov && optimizer.momentum == 0) {
+    throw ConfigError("train.optimizer.nesterov", "needs momentum > 0");
+  }
+  if (schedule.type == LrScheduleKind::kInverseSqrt && schedule.warmup_steps == 0) {
+    throw ConfigError("train.schedule.warmup_steps",
+                      "must be >= 1 for \"inverse_sqrt\" (the lr peaks at step warmup_steps)");
+  }
+  if (schedule.type == LrScheduleKind::kCosine) {
+    if (schedule.total_steps && *schedule.total_steps <= schedule.warmup_steps) {
+      throw ConfigError("train.schedule.total_steps",
+                        str("must be > warmup_steps (", schedule.warmup_steps, ") (got ",
+                            *schedule.total_steps, ")"));
+    }
+    if (!schedule.total_steps && max_steps && *max_steps <= schedule.warmup_steps) {
+      throw ConfigError("train.max_steps",
+                        str("must be > schedule.warmup_steps (", schedule.warmup_steps,
+                            ") for the cosine schedule (got ", *max_steps, ")"));
+    }
+  }
+  const std::vector<std::string>& metrics = task_metrics(task);
+  if (std::find(metrics.begin(), metrics.end(), early_stopping.metric) == metrics.end()) {
+    std::string list;
+    for (const std::string& m : metrics) list += (list.empty() ? "" : ", ") + in_quotes(m);
+    std::string hint;
+    if (auto similar = closest_match(early_stopping.metric, metrics)) {
+      hint = "; did you mean " + in_quotes(*similar) + "?";
+    }
+    throw ConfigError("train.early_stopping.metric",
+                      str("must be one of ", list, " for ", to_string(task), " (got ",
+                          in_quotes(early_stopping.metric), hint, ")"));
+  }
+}
+
 // ------------------------------------------------------------------------------- eval
 
-EvalConfig read_eval(ConfigReader& r, TaskKind task) {
+EvalConfig EvalConfig::from_json(ConfigReader& r, TaskKind task) {
   EvalConfig c;
   if (task == TaskKind::kTranslation) {
     c.beam = r.get_int_or<int>("beam", c.beam, {.min = 1, .max = 256});
@@ -497,9 +533,6 @@ EvalConfig read_eval(ConfigReader& r, TaskKind task) {
     c.max_len_a = r.get_float_or("max_len_a", c.max_len_a, {.min = 0});
     c.max_len_b = r.get_int_or<int>("max_len_b", c.max_len_b, {.min = 0});
     c.max_len = r.get_int_or<int>("max_len", c.max_len, {.min = 1});
-    if (c.max_len_a == 0 && c.max_len_b == 0) {
-      r.fail("max_len_b", "must be >= 1 when max_len_a is 0 (outputs could have no token)");
-    }
   } else {
     for (const char* key : {"beam", "length_penalty", "max_len_a", "max_len_b", "max_len"}) {
       reject_key(r, key, "for translation (decoding)");
@@ -509,7 +542,8 @@ EvalConfig read_eval(ConfigReader& r, TaskKind task) {
   return c;
 }
 
-json eval_to_json(const EvalConfig& c, TaskKind task) {
+json EvalConfig::to_json(TaskKind task) const {
+  const EvalConfig& c = *this;
   json j = {{"batch_tokens", c.batch_tokens}};
   if (task == TaskKind::kTranslation) {
     j["beam"] = c.beam;
@@ -521,31 +555,12 @@ json eval_to_json(const EvalConfig& c, TaskKind task) {
   return j;
 }
 
-// A Transformer has positions up to model.max_len: training examples and decoded outputs must fit.
-void check_position_limits(const Config& c) {
-  if (const auto* k = std::get_if<TransformerClassifierOptions>(&c.model.options)) {
-    if (c.data.max_length == 0 || c.data.max_length > k->max_len) {
-      throw ConfigError(
-          "data.max_length",
-          str("must be in [1, model.max_len = ", k->max_len,
-              "] for a Transformer classifier (its positions) (got ", c.data.max_length, ")"));
-    }
-  }
-  const auto* t = std::get_if<TransformerSeq2SeqOptions>(&c.model.options);
-  if (!t) return;
-  if (c.data.max_length == 0 || c.data.max_length > t->max_len) {
-    throw ConfigError("data.max_length",
-                      str("must be in [1, model.max_len = ", t->max_len,
-                          "] for a Transformer (its positions) (got ", c.data.max_length, ")"));
-  }
-  if (c.eval.max_len + 1 > t->max_len) {
-    throw ConfigError("eval.max_len",
-                      str("must be < model.max_len = ", t->max_len,
-                          " for a Transformer (output + EOS) (got ", c.eval.max_len, ")"));
+void EvalConfig::validate() const {
+  if (max_len_a == 0 && max_len_b == 0) {
+    throw ConfigError("eval.max_len_b",
+                      "must be >= 1 when max_len_a is 0 (outputs could have no token)");
   }
 }
-
-}  // namespace
 
 namespace config_detail {
 
@@ -581,6 +596,8 @@ MetricMode default_mode(const std::string& metric) {
   return metric == "loss" ? MetricMode::kMin : MetricMode::kMax;
 }
 
+// ------------------------------------------------------------------------------- all
+
 Config Config::from_json(const json& document, const PathContext& paths) {
   ConfigReader root(document, "");
   Config c;
@@ -592,28 +609,55 @@ Config Config::from_json(const json& document, const PathContext& paths) {
   if (c.run_dir.empty()) root.fail("run_dir", "required key is missing");
 
   ConfigReader model = root.section("model");
-  const ModelType model_type = config_detail::read_model_type(model);
+  const ModelType model_type = ModelConfig::read_type(model);
   ConfigReader data = root.section("data");
-  c.data = read_data(data, c.task, model_type, paths);
-  c.model = config_detail::read_model_config(
-      model, model_type, {.task = c.task, .one_vocabulary = c.data.tokenizer.one_vocabulary()});
+  c.data = DataConfig::from_json(data, c.task, model_type, paths);
+  c.model = ModelConfig::from_json(model, model_type, c.data.tokenizer.one_vocabulary());
   ConfigReader train = root.section("train");
-  c.train = read_train(train, c.task);
+  c.train = TrainConfig::from_json(train, c.task);
   ConfigReader eval = root.optional_section("eval");
-  c.eval = read_eval(eval, c.task);
-  check_position_limits(c);
-  root.finish();
+  c.eval = EvalConfig::from_json(eval, c.task);
+  root.finish();  // unknown keys first: a misspelled key may be why a rule fails
+  c.validate();
   return c;
+}
+
+void Config::validate() const {
+  data.validate(task);
+  model.validate(task, data.tokenizer.one_vocabulary());
+  train.validate(task);
+  if (task == TaskKind::kTranslation) eval.validate();
+  // A Transformer has positions up to model.max_len: training examples and outputs must fit.
+  if (const auto* k = std::get_if<TransformerClassifierOptions>(&model.options)) {
+    if (data.max_length == 0 || data.max_length > k->max_len) {
+      throw ConfigError(
+          "data.max_length",
+          str("must be in [1, model.max_len = ", k->max_len,
+              "] for a Transformer classifier (its positions) (got ", data.max_length, ")"));
+    }
+  }
+  if (const auto* t = std::get_if<TransformerSeq2SeqOptions>(&model.options)) {
+    if (data.max_length == 0 || data.max_length > t->max_len) {
+      throw ConfigError("data.max_length",
+                        str("must be in [1, model.max_len = ", t->max_len,
+                            "] for a Transformer (its positions) (got ", data.max_length, ")"));
+    }
+    if (eval.max_len + 1 > t->max_len) {
+      throw ConfigError("eval.max_len",
+                        str("must be < model.max_len = ", t->max_len,
+                            " for a Transformer (output + EOS) (got ", eval.max_len, ")"));
+    }
+  }
 }
 
 json Config::to_json() const {
   json j;
   j["task"] = to_string(task);
   j["run_dir"] = run_dir.string();
-  j["data"] = data_to_json(data, task, model.type);
-  j["model"] = config_detail::model_config_to_json(model);
-  j["train"] = train_to_json(train);
-  j["eval"] = eval_to_json(eval, task);
+  j["data"] = data.to_json(task, model.type);
+  j["model"] = model.to_json();
+  j["train"] = train.to_json();
+  j["eval"] = eval.to_json(task);
   return j;
 }
 

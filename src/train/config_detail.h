@@ -52,16 +52,4 @@ double float_for_json(float value);
 // `why` completes "only used ...", e.g. "with \"attention\": \"luong\"".
 void reject_key(ConfigReader& r, std::string_view key, const std::string& why);
 
-// What the model section's reader needs to know from the rest of the document.
-struct ModelContext {
-  TaskKind task = TaskKind::kTranslation;
-  bool one_vocabulary = true;  // translation: source and target share one tokenizer
-};
-
-// model.type alone (read first: the data section depends on it).
-ModelType read_model_type(ConfigReader& model);
-// The model's options (model.type already read), checked against the task.
-ModelConfig read_model_config(ConfigReader& model, ModelType type, const ModelContext& context);
-nlohmann::json model_config_to_json(const ModelConfig& config);
-
 }  // namespace heed::config_detail

@@ -25,21 +25,12 @@ const config_detail::EnumNames<PositionalKind> kPositionals = {
 
 // ---- transformer (models/transformer.h)
 
-TransformerSeq2SeqOptions read_transformer(ConfigReader& r,
-                                           const config_detail::ModelContext& context) {
+TransformerSeq2SeqOptions read_transformer(ConfigReader& r, bool one_vocabulary) {
   TransformerSeq2SeqOptions o;
-  o.shared_vocab = r.get_or<bool>("shared_vocab", context.one_vocabulary);
-  if (o.shared_vocab && !context.one_vocabulary) {
-    r.fail("shared_vocab",
-           "needs one vocabulary for both languages (data.tokenizer.shared, or "
-           "one data.tokenizer.model)");
-  }
+  o.shared_vocab = r.get_or<bool>("shared_vocab", one_vocabulary);
   o.tie_output = r.get_or<bool>("tie_output", o.tie_output);
   o.d_model = r.get_int_or<Index>("d_model", o.d_model, {.min = 1});
   o.num_heads = r.get_int_or<Index>("num_heads", o.num_heads, {.min = 1});
-  if (o.d_model % o.num_heads != 0) {
-    r.fail("num_heads", str("must divide d_model (", o.d_model, ") (got ", o.num_heads, ")"));
-  }
   o.encoder_layers = r.get_int_or<int>("encoder_layers", o.encoder_layers, {.min = 1});
   o.decoder_layers = r.get_int_or<int>("decoder_layers", o.decoder_layers, {.min = 1});
   o.dim_feedforward = r.get_int_or<Index>("dim_feedforward", o.dim_feedforward, {.min = 1});
@@ -92,11 +83,6 @@ RnnSeq2SeqOptions read_rnn(ConfigReader& r) {
   const bool luong = o.attention == RnnAttentionKind::kLuong;
   if (luong) {
     o.luong_score = config_detail::get_enum_value(r, "luong_score", o.luong_score, kLuongScores);
-    if (o.luong_score == LuongScore::kDot && o.decoder_hidden != 2 * o.encoder_hidden) {
-      r.fail("luong_score", str("\"dot\" needs decoder_hidden == 2 · encoder_hidden (the "
-                                "bidirectional annotations) (got ",
-                                o.decoder_hidden, " and ", o.encoder_hidden, ")"));
-    }
     o.input_feeding = r.get_or<bool>("input_feeding", o.input_feeding);
     o.local_p = r.get_or<bool>("local_p", o.local_p);
     if (o.local_p) {
@@ -162,9 +148,6 @@ TransformerClassifierOptions read_transformer_classifier(ConfigReader& r) {
   TransformerClassifierOptions o;
   o.d_model = r.get_int_or<Index>("d_model", 256, {.min = 1});
   o.num_heads = r.get_int_or<Index>("num_heads", 4, {.min = 1});
-  if (o.d_model % o.num_heads != 0) {
-    r.fail("num_heads", str("must divide d_model (", o.d_model, ") (got ", o.num_heads, ")"));
-  }
   o.num_layers = r.get_int_or<int>("num_layers", 2, {.min = 1});
   o.dim_feedforward = r.get_int_or<Index>("dim_feedforward", 512, {.min = 1});
   o.dropout = read_dropout(r, o.dropout);
@@ -236,25 +219,17 @@ bool is_translation_model(ModelType type) {
 
 bool is_hierarchical_model(ModelType type) { return type == ModelType::kHan; }
 
-namespace config_detail {
-
-ModelType read_model_type(ConfigReader& model) {
+ModelType ModelConfig::read_type(ConfigReader& model) {
   if (!model.contains("type")) model.fail("type", "required key is missing");
-  return get_enum_value(model, "type", ModelType::kTransformer, kModelTypes);
+  return config_detail::get_enum_value(model, "type", ModelType::kTransformer, kModelTypes);
 }
 
-ModelConfig read_model_config(ConfigReader& model, ModelType type, const ModelContext& context) {
-  const bool translation = context.task == TaskKind::kTranslation;
-  if (translation != is_translation_model(type)) {
-    model.fail("type", str("\"", to_string(type), "\" is a ",
-                           is_translation_model(type) ? "translation" : "classification",
-                           " model, but \"task\" is \"", to_string(context.task), "\""));
-  }
+ModelConfig ModelConfig::from_json(ConfigReader& model, ModelType type, bool one_vocabulary) {
   ModelConfig c;
   c.type = type;
   switch (type) {
     case ModelType::kTransformer:
-      c.options = read_transformer(model, context);
+      c.options = read_transformer(model, one_vocabulary);
       break;
     case ModelType::kRnn:
       c.options = read_rnn(model);
@@ -272,11 +247,45 @@ ModelConfig read_model_config(ConfigReader& model, ModelType type, const ModelCo
   return c;
 }
 
-json model_config_to_json(const ModelConfig& config) {
-  json j = std::visit([](const auto& options) { return to_json(options); }, config.options);
-  j["type"] = to_string(config.type);
+json ModelConfig::to_json() const {
+  json j = std::visit([](const auto& o) { return heed::to_json(o); }, options);
+  j["type"] = to_string(type);
   return j;
 }
 
-}  // namespace config_detail
+void ModelConfig::validate(TaskKind task, bool one_vocabulary) const {
+  if ((task == TaskKind::kTranslation) != is_translation_model(type)) {
+    throw ConfigError("model.type",
+                      str("\"", to_string(type), "\" is a ",
+                          is_translation_model(type) ? "translation" : "classification",
+                          " model, but \"task\" is \"", to_string(task), "\""));
+  }
+  auto check_heads = [](Index d_model, Index heads) {
+    if (d_model % heads != 0) {
+      throw ConfigError("model.num_heads",
+                        str("must divide d_model (", d_model, ") (got ", heads, ")"));
+    }
+  };
+  if (const auto* t = std::get_if<TransformerSeq2SeqOptions>(&options)) {
+    check_heads(t->d_model, t->num_heads);
+    if (t->shared_vocab && !one_vocabulary) {
+      throw ConfigError("model.shared_vocab",
+                        "needs one vocabulary for both languages (data.tokenizer.shared, or one "
+                        "data.tokenizer.model)");
+    }
+  }
+  if (const auto* k = std::get_if<TransformerClassifierOptions>(&options)) {
+    check_heads(k->d_model, k->num_heads);
+  }
+  if (const auto* r = std::get_if<RnnSeq2SeqOptions>(&options)) {
+    if (r->attention == RnnAttentionKind::kLuong && r->luong_score == LuongScore::kDot &&
+        r->decoder_hidden != 2 * r->encoder_hidden) {
+      throw ConfigError("model.luong_score",
+                        str("\"dot\" needs decoder_hidden == 2 · encoder_hidden (the "
+                            "bidirectional annotations) (got ",
+                            r->decoder_hidden, " and ", r->encoder_hidden, ")"));
+    }
+  }
+}
+
 }  // namespace heed

@@ -263,6 +263,24 @@ TEST(Config, ValidationDataIsRequiredInSomeForm) {
   EXPECT_NO_THROW(files.load(c));
 }
 
+TEST(Config, ValidateChecksConfigsBuiltInCode) {
+  ConfigFiles files;
+  const Config good = files.load(minimal_translation()).config;
+  EXPECT_NO_THROW(good.validate());
+  Config c = good;
+  c.train.max_steps.reset();
+  EXPECT_THROW_MSG(c.validate(), "train.max_steps: required key is missing");
+  c = good;
+  c.data.max_length = 2000;  // beyond the Transformer's 1024 positions
+  EXPECT_THROW_MSG(c.validate(), "data.max_length: must be in [1, model.max_len = 1024]");
+  c = good;
+  c.train.early_stopping.metric = "accuracy";
+  EXPECT_THROW_MSG(c.validate(), "train.early_stopping.metric: must be one of");
+  c = good;
+  c.task = TaskKind::kClassification;
+  EXPECT_THROW_MSG(c.validate(), "data.train: required key is missing");
+}
+
 // ---- docs/config.md
 
 // A documented key path with the splits folded: data.valid.src -> data.<split>.src.

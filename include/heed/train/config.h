@@ -40,9 +40,6 @@
 
 namespace heed {
 
-enum class TaskKind { kTranslation, kClassification };
-const char* to_string(TaskKind task);
-
 // How relative paths and missing files are treated while reading a document.
 struct PathContext {
   std::filesystem::path config_dir;   // base of the paths written in the config file
@@ -114,6 +111,13 @@ struct DataConfig {
   Overlong overlong = Overlong::kDrop;
   bool skip_malformed = false;
   TokenizerConfig tokenizer;
+
+  // Reads the "data" section; the task and the model type decide which keys exist.
+  static DataConfig from_json(ConfigReader& data, TaskKind task, ModelType model_type,
+                              const PathContext& paths);
+  nlohmann::json to_json(TaskKind task, ModelType model_type) const;
+  // Rules between keys (each key's own rule is checked where it is read).
+  void validate(TaskKind task) const;
 };
 
 // ---------------------------------------------------------------------------------------- train
@@ -166,6 +170,10 @@ struct TrainConfig {
   EarlyStoppingConfig early_stopping;
   PrecisionKind precision = PrecisionKind::kFp32;
   int threads = 0;  // 0: all cores
+
+  static TrainConfig from_json(ConfigReader& train, TaskKind task);
+  nlohmann::json to_json() const;
+  void validate(TaskKind task) const;
 };
 
 // ---------------------------------------------------------------------------------------- eval
@@ -177,6 +185,10 @@ struct EvalConfig {
   int max_len_b = 10;
   int max_len = 256;
   std::int64_t batch_tokens = 4096;  // decoding / evaluation batches: B × longest source
+
+  static EvalConfig from_json(ConfigReader& eval, TaskKind task);  // translation keys or not
+  nlohmann::json to_json(TaskKind task) const;
+  void validate() const;
 };
 
 // ---------------------------------------------------------------------------------------- all
@@ -189,10 +201,13 @@ struct Config {
   TrainConfig train;
   EvalConfig eval;
 
-  // Reads and checks a whole document (the reader's finish() included).
+  // Reads and checks a whole document: every section, unknown keys, validate().
   static Config from_json(const nlohmann::json& document, const PathContext& paths);
   // Every key with its value, defaults filled in and paths absolute.
   nlohmann::json to_json() const;
+  // The rules between keys, within sections and across them (a Transformer's positions must
+  // hold data.max_length and eval.max_len, the model must fit the task...).
+  void validate() const;
 };
 
 // The validation metrics a task reports ("loss", "bleu", ...), the default early-stopping one,

@@ -3,6 +3,7 @@
 // data, not from the config). model_factory.h builds the model from it.
 #pragma once
 
+#include <nlohmann/json.hpp>
 #include <string>
 #include <variant>
 
@@ -11,6 +12,11 @@
 #include "heed/models/transformer.h"
 
 namespace heed {
+
+class ConfigReader;
+
+enum class TaskKind { kTranslation, kClassification };
+const char* to_string(TaskKind task);
 
 enum class ModelType {
   kTransformer,            // translation: TransformerSeq2Seq (models/transformer.h)
@@ -32,6 +38,15 @@ using ModelOptions =
 struct ModelConfig {
   ModelType type = ModelType::kTransformer;
   ModelOptions options;
+
+  // model.type alone (read first: the data section depends on it).
+  static ModelType read_type(ConfigReader& model);
+  // The options of `type` (model.type already read). `one_vocabulary`: the tokenizer gives
+  // source and target one vocabulary (the default of a Transformer's shared_vocab).
+  static ModelConfig from_json(ConfigReader& model, ModelType type, bool one_vocabulary);
+  nlohmann::json to_json() const;
+  // The model fits the task and the vocabularies; rules between its keys.
+  void validate(TaskKind task, bool one_vocabulary) const;
 };
 
 }  // namespace heed
