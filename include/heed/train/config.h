@@ -13,6 +13,9 @@
 // this code in agreement). Reading is strict (config_reader.h): unknown keys are errors with a
 // suggestion, wrong types and ranges name the key, the rule and the value, and a key that only
 // means something for another task or model type is an error rather than silently ignored.
+// Each section struct has from_json (its keys, each checked where it is read, so errors name
+// it), to_json, and validate (the rules between its keys); Config::validate adds the rules across
+// sections.
 //
 // Relative paths are relative to where they were written: a path in the config file is relative
 // to the directory of that file (so a config works from any working directory), a path given on
