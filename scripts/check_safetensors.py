@@ -114,11 +114,12 @@ def check_checkpoint(tensors, metadata, data):
     """heed-checkpoint-1: key set, JSON values, checksum recomputed with zlib."""
     keys = {"format", "heed_version", "counters", "optimizer", "lr_scheduler", "data", "rngs",
             "early_stopping", "config", "config_hash", "checksum"}
-    if set(metadata) != keys:
+    optional = {"trainer"}
+    if not keys <= set(metadata) <= keys | optional:
         fail(f"metadata keys {sorted(metadata)}")
     if metadata["format"] != "heed-checkpoint-1":
         fail(f"format {metadata['format']}")
-    for key in keys - {"format", "heed_version", "config_hash", "checksum"}:
+    for key in (set(metadata) - {"format", "heed_version", "config_hash", "checksum"}):
         json.loads(metadata[key])
     crc = zlib.crc32(data)
     for key in sorted(metadata):  # byte order of UTF-8 keys, as std::map<std::string> sorts

@@ -31,6 +31,12 @@ const std::set<std::string>& metadata_keys() {
   return keys;
 }
 
+// Metadata keys a checkpoint may have (older checkpoints lack them).
+const std::set<std::string>& optional_metadata_keys() {
+  static const std::set<std::string> keys = {"trainer"};
+  return keys;
+}
+
 bool starts_with(const std::string& text, const std::string& prefix) {
   return text.compare(0, prefix.size(), prefix) == 0;
 }
@@ -150,6 +156,7 @@ std::map<std::string, std::string> metadata_for(const Optimizer& optimizer,
   metadata["data"] = to_json(state.data).dump();
   metadata["rngs"] = rngs.dump();
   metadata["early_stopping"] = to_json(state.early_stopping).dump();
+  metadata["trainer"] = state.trainer.dump();
   metadata["config"] = state.config.dump();
   metadata["config_hash"] = state.config_hash;
   return metadata;
@@ -166,7 +173,8 @@ CheckpointInfo info_from_metadata(const std::map<std::string, std::string>& meta
     CHECK(metadata.count(key), where, ": metadata \"", key, "\" is missing");
   }
   for (const auto& [key, value] : metadata) {
-    CHECK(metadata_keys().count(key), where, ": unknown metadata \"", key, "\"");
+    CHECK(metadata_keys().count(key) || optional_metadata_keys().count(key), where,
+          ": unknown metadata \"", key, "\"");
   }
 
   CheckpointInfo info;
@@ -199,6 +207,11 @@ CheckpointInfo info_from_metadata(const std::map<std::string, std::string>& meta
   }
   state.early_stopping =
       early_stopping_from_json(parsed("early_stopping"), in + "\"early_stopping\"");
+  if (metadata.count("trainer")) {
+    state.trainer = parsed("trainer");
+    CHECK(state.trainer.is_object(), in, "\"trainer\": expected a JSON object (got ",
+          state.trainer.dump(), ")");
+  }
   state.config = parsed("config");
   state.config_hash = metadata.at("config_hash");
   return info;

@@ -102,6 +102,7 @@ TrainingState full_state() {
   state.early_stopping = {.best_score = 27.125, .best_step = 4, .evals_without_improvement = 1};
   state.config = json::parse(R"({"model": {"d_model": 16, "type": "mlp"},
                                  "train": {"lr": 0.02, "steps": [1, 2.5, "x", null]}})");
+  state.trainer = json::parse(R"({"loss_sum": 0.1234567890123456789, "window_steps": 3})");
   state.config_hash = "0123456789abcdef";
   return state;
 }
@@ -125,6 +126,7 @@ void expect_same_state(const TrainingState& a, const TrainingState& b) {
   EXPECT_EQ(a.early_stopping.best_score, b.early_stopping.best_score);
   EXPECT_EQ(a.early_stopping.best_step, b.early_stopping.best_step);
   EXPECT_EQ(a.early_stopping.evals_without_improvement, b.early_stopping.evals_without_improvement);
+  EXPECT_EQ(a.trainer, b.trainer);
   EXPECT_EQ(a.config, b.config);
   EXPECT_EQ(a.config_hash, b.config_hash);
 }

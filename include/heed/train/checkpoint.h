@@ -14,6 +14,8 @@
 //   data             {"epoch", "position", "rng": {"seed", "counter"}}    (BatcherState)
 //   rngs             {"dropout": {"seed", "counter"}, ...}                 (every other Rng)
 //   early_stopping   {"best_score": 27.3 or null, "best_step", "evals_without_improvement"}
+//   trainer          the training loop's own running values (e.g. the loss sums of the current
+//                    log window), opaque here; optional when reading ({} if absent)
 //   config           the resolved configuration
 //   config_hash      its fingerprint, as the caller computed it
 //   checksum         "crc32:<8 hex digits>"
@@ -78,6 +80,9 @@ struct TrainingState {
   BatcherState data;                       // the training batcher's position
   std::map<std::string, Rng::State> rngs;  // every other generator, by role ("dropout", ...)
   EarlyStoppingState early_stopping;
+  // Values the training loop accumulates between log lines, so that a resumed run logs exactly
+  // what an uninterrupted one would (a JSON object the trainer defines).
+  nlohmann::json trainer = nlohmann::json::object();
   nlohmann::json config = nlohmann::json::object();  // the resolved configuration
   std::string config_hash;
 };

@@ -1,0 +1,62 @@
+// heed classify RUN_DIR|CHECKPOINT
+//
+// Classifies each line of standard input (a text, or for the hierarchical model a whole
+// document) and writes "label<TAB>probability" per line to standard output, in order.
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/stdin_chunks.h"
+#include "heed/train/inference.h"
+#include "heed/util/parallel.h"
+
+namespace heed::cli {
+
+namespace {
+
+struct ClassifyArgs {
+  std::string model;
+  int threads = 0;
+  std::int64_t batch_tokens = 0;
+};
+
+void run_classify(const ClassifyArgs& args) {
+  set_num_threads(args.threads);
+  const RunLocation location = locate_run(args.model);
+  LoadedClassifier loaded = load_classifier(location);
+  const std::int64_t batch_tokens =
+      args.batch_tokens > 0 ? args.batch_tokens : location.config.eval.batch_tokens;
+  const std::vector<std::string>& labels = loaded.classifier->labels();
+  std::ios::sync_with_stdio(false);
+  char probability[32];
+  for (std::vector<std::string> lines = read_stdin_chunk(); !lines.empty();
+       lines = read_stdin_chunk()) {
+    for (const Prediction& p : loaded.classifier->predict(lines, batch_tokens)) {
+      std::snprintf(probability, sizeof(probability), "%.4f", p.probability);
+      std::cout << labels[p.label] << '\t' << probability << '\n';
+    }
+    std::cout.flush();
+  }
+}
+
+}  // namespace
+
+void add_classify_command(CLI::App& app) {
+  auto args = std::make_shared<ClassifyArgs>();
+  CLI::App* command = app.add_subcommand(
+      "classify", "Classify lines from stdin with a trained model: label<TAB>probability");
+  command
+      ->add_option("model", args->model,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
+      ->required();
+  command->add_option("--threads", args->threads, "Threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--batch-tokens", args->batch_tokens,
+                   "Tokens per batch (default: eval.batch_tokens of the config)")
+      ->check(CLI::PositiveNumber);
+  command->callback([args] { run_classify(*args); });
+}
+
+}  // namespace heed::cli

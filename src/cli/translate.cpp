@@ -1,0 +1,69 @@
+// heed translate RUN_DIR|CHECKPOINT [--beam N]
+//
+// Translates standard input to standard output, one line per line, in order. Lines are read in
+// chunks and decoded in batches of similar length (one at a time from a terminal).
+#include <cstdio>
+#include <iostream>
+#include <string>
+
+#include "cli/commands.h"
+#include "cli/stdin_chunks.h"
+#include "heed/train/inference.h"
+#include "heed/util/parallel.h"
+
+namespace heed::cli {
+
+namespace {
+
+struct TranslateArgs {
+  std::string model;
+  int beam = 0;
+  int threads = 0;
+  std::int64_t batch_tokens = 0;
+};
+
+void run_translate(const TranslateArgs& args) {
+  set_num_threads(args.threads);
+  const RunLocation location = locate_run(args.model);
+  LoadedTranslator loaded = load_translator(location);
+  const EvalConfig& eval = location.config.eval;
+  const TranslateOptions options{
+      .decode = {.beam_size = args.beam > 0 ? args.beam : eval.beam,
+                 .length_penalty = static_cast<float>(eval.length_penalty),
+                 .max_len_a = static_cast<float>(eval.max_len_a),
+                 .max_len_b = eval.max_len_b,
+                 .max_len = eval.max_len},
+      .batch_tokens = args.batch_tokens > 0 ? args.batch_tokens : eval.batch_tokens,
+      .max_source_length = eval.max_len};
+  std::ios::sync_with_stdio(false);
+  for (std::vector<std::string> lines = read_stdin_chunk(); !lines.empty();
+       lines = read_stdin_chunk()) {
+    for (const std::string& translation : loaded.translator->translate(lines, options)) {
+      std::cout << translation << '\n';
+    }
+    std::cout.flush();
+  }
+}
+
+}  // namespace
+
+void add_translate_command(CLI::App& app) {
+  auto args = std::make_shared<TranslateArgs>();
+  CLI::App* command =
+      app.add_subcommand("translate", "Translate lines from stdin to stdout with a trained model");
+  command
+      ->add_option("model", args->model,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
+      ->required();
+  command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
+      ->check(CLI::Range(1, 256));
+  command->add_option("--threads", args->threads, "Threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
+  command
+      ->add_option("--batch-tokens", args->batch_tokens,
+                   "Tokens per batch (default: eval.batch_tokens of the config)")
+      ->check(CLI::PositiveNumber);
+  command->callback([args] { run_translate(*args); });
+}
+
+}  // namespace heed::cli

@@ -1,0 +1,231 @@
+// The classification task: labelled text -> SentencePiece ids (documents: sentences of ids) ->
+// token-budget batches -> a ClassifierModel's logits and cross-entropy; validation by loss,
+// accuracy and macro F1.
+#include <algorithm>
+
+#include "heed/autograd/engine.h"
+#include "heed/eval/accuracy.h"
+#include "heed/ops/loss.h"
+#include "heed/train/model_factory.h"
+#include "heed/train/task.h"
+#include "heed/train/text_classifier.h"
+#include "train/task_common.h"
+
+namespace heed {
+
+namespace {
+
+using task_detail::describe_filter;
+using task_detail::describe_read;
+
+ClassificationReadOptions read_options(const Config& config) {
+  const ClassificationDataConfig& c = config.data.classification;
+  return {.format = c.format,
+          .has_header = c.header,
+          .label_column = c.label_column,
+          .text_column = c.text_column,
+          .labels = c.labels,
+          .skip_malformed = config.data.skip_malformed};
+}
+
+DocumentLimits document_limits(const Config& config) {
+  return {.max_sentences = config.data.classification.max_sentences,
+          .max_words_per_sentence = config.data.classification.max_words};
+}
+
+// Flat models read ClassificationExample, the hierarchical one DocumentExample.
+template <typename Example>
+class ClassificationTask final : public Task {
+  static constexpr bool kDocuments = std::is_same_v<Example, DocumentExample>;
+
+ public:
+  ClassificationTask(const Config& config, const RunDir& run, bool resume, const LogFunction& log)
+      : config_(config) {
+    const ClassificationDataConfig& files = config.data.classification;
+    ClassificationText text = read_classification_text(config);
+    ClassificationData& train = text.train;
+    ClassificationData& valid = text.valid;
+    log(str("train: ", describe_read(train.stats, "examples"), " from ", files.train.string(), "; ",
+            files.labels.size(), " classes"));
+    if (config.data.valid_holdout > 0) {
+      log(str("valid: ", valid.texts.size(), " examples held out of the training data"));
+    } else {
+      log(str("valid: ", describe_read(valid.stats, "examples"), " from ", files.valid.string()));
+    }
+    Rng data_rng = task_detail::data_rng(config.train.seed);
+    num_classes_ = static_cast<Index>(files.labels.size());
+
+    tokenizer_ =
+        task_detail::prepare_tokenizer(config.data.tokenizer, run, "spm",
+                                       config.data.tokenizer.model, {&train.texts}, resume, log);
+    train_batches_ = std::make_unique<Batcher<Example>>(
+        encode(train), task_detail::training_batcher_options(config), data_rng);
+    log(str("train: ", describe_filter(train_batches_->filter_stats(), config.data.max_length),
+            "; ", train_batches_->batches_per_epoch(), " batches of <= ", config.train.batch_tokens,
+            " tokens per epoch (",
+            static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
+            "% padding)"));
+    first_epoch_batches_ = train_batches_->batches_per_epoch();
+
+    std::vector<Example> valid_examples = encode(valid);
+    std::int64_t largest = 1;
+    const int L = config.data.max_length;
+    auto cropped = [L](std::size_t n) {
+      return L > 0 ? std::min<std::int64_t>(static_cast<std::int64_t>(n), L)
+                   : static_cast<std::int64_t>(n);
+    };
+    for (const Example& e : valid_examples) {
+      if constexpr (kDocuments) {
+        std::int64_t longest = 0;
+        for (const auto& s : e.sentences) longest = std::max(longest, cropped(s.size()));
+        largest = std::max(largest, longest * static_cast<std::int64_t>(e.sentences.size()));
+      } else {
+        largest = std::max(largest, cropped(e.tokens.size()));
+      }
+    }
+    valid_texts_ = std::move(valid.texts);
+    valid_batches_ = std::make_unique<Batcher<Example>>(
+        std::move(valid_examples), task_detail::evaluation_batcher_options(config, largest),
+        Rng(0));
+
+    build_ = build_classifier_model(config.model, tokenizer_.vocab_size(), num_classes_,
+                                    config.train.seed);
+    build_.model->train();
+  }
+
+  Module& model() override { return *build_.model; }
+  std::vector<std::pair<std::string, Rng*>> model_rngs() override { return build_.rngs; }
+
+  TrainStep forward_backward(float label_smoothing) override {
+    auto next = train_batches_->next();
+    TrainStep step;
+    const std::int64_t B = next.labels.size(0);
+    step.slots = next.tokens.numel();
+    const IntTensor& lengths = token_lengths(next);
+    for (std::int64_t i = 0; i < lengths.numel(); ++i) step.tokens += lengths.data()[i];
+    ClassifierBatch batch = to_classifier_batch(std::move(next));
+    const Tensor logits = build_.model->forward(batch, false).logits;
+    const Tensor loss = cross_entropy(logits, batch.labels, {.label_smoothing = label_smoothing});
+    backward(loss);
+    step.loss = loss.item();
+    step.units = B;
+    return step;
+  }
+
+  BatcherState data_state() const override { return train_batches_->state(); }
+  void set_data_state(const BatcherState& state) override { train_batches_->set_state(state); }
+  std::int64_t completed_epochs() const override {
+    return train_batches_->state().epoch + (train_batches_->at_epoch_end() ? 1 : 0);
+  }
+  std::int64_t first_epoch_batches() const override { return first_epoch_batches_; }
+
+  Validation validate() override {
+    const ClassifierRun run = run_classifier(*build_.model, *valid_batches_);
+    const ClassificationReport report =
+        classification_report(run.predicted, run.gold, static_cast<int>(num_classes_));
+    Validation v;
+    v.metrics["loss"] = run.loss;
+    v.metrics["accuracy"] = report.accuracy;
+    v.metrics["macro_f1"] = report.macro_f1;
+    const std::vector<std::string>& labels = config_.data.classification.labels;
+    // Nothing was dropped from the validation examples (no text encodes empty), so kept example
+    // i is text i.
+    for (std::int64_t i = 0; i < std::min<std::int64_t>(3, valid_batches_->size()); ++i) {
+      std::string shown = valid_texts_[static_cast<std::size_t>(i)];
+      if (shown.size() > 100) shown = shown.substr(0, 97) + "...";
+      v.samples.push_back(
+          str("predicted ", labels[run.predicted[i]], ", gold ", labels[run.gold[i]], ": ", shown));
+    }
+    return v;
+  }
+
+ private:
+  // Token counts of a batch: per example (flat) or per sentence (documents).
+  static const IntTensor& token_lengths(const typename Batcher<Example>::Batch& batch) {
+    if constexpr (kDocuments) {
+      return batch.sentence_lengths;
+    } else {
+      return batch.lengths;
+    }
+  }
+
+  std::vector<Example> encode(const ClassificationData& data) const {
+    std::vector<Example> examples(data.texts.size());
+    const DocumentLimits limits = document_limits(config_);
+#pragma omp parallel for schedule(dynamic, 32)
+    for (std::size_t i = 0; i < examples.size(); ++i) {
+      if constexpr (kDocuments) {
+        examples[i] = encode_document(tokenizer_, data.texts[i], limits, data.labels[i]);
+      } else {
+        examples[i] = encode_text(tokenizer_, data.texts[i], data.labels[i]);
+      }
+    }
+    return examples;
+  }
+
+  Config config_;
+  Tokenizer tokenizer_;
+  Index num_classes_ = 0;
+  std::unique_ptr<Batcher<Example>> train_batches_;
+  std::int64_t first_epoch_batches_ = 0;
+  std::unique_ptr<Batcher<Example>> valid_batches_;
+  std::vector<std::string> valid_texts_;
+  ClassifierModelBuild build_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_translation_task(const Config& config, const RunDir& run, bool resume,
+                                            const LogFunction& log);
+
+std::unique_ptr<Task> make_task(const Config& config, const RunDir& run, bool resume,
+                                const LogFunction& log) {
+  if (config.task == TaskKind::kTranslation) {
+    return make_translation_task(config, run, resume, log);
+  }
+  CHECK(!config.data.classification.labels.empty(),
+        "make_task: data.labels must be resolved (training_labels) before building the task");
+  if (is_hierarchical_model(config.model.type)) {
+    return std::make_unique<ClassificationTask<DocumentExample>>(config, run, resume, log);
+  }
+  return std::make_unique<ClassificationTask<ClassificationExample>>(config, run, resume, log);
+}
+
+ClassificationText read_classification_text(const Config& config) {
+  const DataConfig& data = config.data;
+  ClassificationText text;
+  text.train = read_classification(data.classification.train.string(), read_options(config));
+  if (data.valid_holdout > 0) {
+    Rng rng = task_detail::holdout_rng(config.train.seed);
+    const auto held =
+        task_detail::holdout_indices(static_cast<std::int64_t>(text.train.texts.size()),
+                                     data.valid_holdout, rng, "training examples");
+    task_detail::move_indices(text.train.texts, held, text.valid.texts);
+    task_detail::move_indices(text.train.labels, held, text.valid.labels);
+    text.valid.label_names = text.train.label_names;
+  } else {
+    text.valid = read_classification(data.classification.valid.string(), read_options(config));
+  }
+  return text;
+}
+
+ClassificationData read_classification_split(const Config& config, const std::string& split) {
+  CHECK(split == "valid" || split == "test", "unknown split \"", split,
+        "\" (expected \"valid\" or \"test\")");
+  if (split == "valid") return read_classification_text(config).valid;
+  CHECK(!config.data.classification.test.empty(),
+        "the config has no data.test (give the file to evaluate with --data)");
+  return read_classification(config.data.classification.test.string(), read_options(config));
+}
+
+ClassificationData read_classification_file(const Config& config,
+                                            const std::filesystem::path& file) {
+  return read_classification(file.string(), read_options(config));
+}
+
+std::vector<std::string> training_labels(const Config& config) {
+  return read_classification(config.data.classification.train.string(), read_options(config))
+      .label_names;
+}
+
+}  // namespace heed

@@ -1,0 +1,67 @@
+// What the translation and classification tasks share: tokenizers in the run directory, held-out
+// validation examples, data statistics for the log.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "heed/data/batcher.h"
+#include "heed/data/readers.h"
+#include "heed/data/tokenizer.h"
+#include "heed/tensor/rng.h"
+#include "heed/train/config.h"
+#include "heed/train/run_dir.h"
+#include "heed/train/task.h"
+
+namespace heed::task_detail {
+
+// The tokenizer `name` ("spm", "src", "tgt") of a run: RUN_DIR/tokenizer/<name>.model.
+//  - `existing` named in the config: copied there (so the run directory is self-contained);
+//  - resuming: loaded from there (the checkpoint was trained with it);
+//  - otherwise trained there on `texts` (written to a temporary file first).
+Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
+                            const std::string& name, const std::filesystem::path& existing,
+                            const std::vector<const std::vector<std::string>*>& texts, bool resume,
+                            const LogFunction& log);
+
+// The random streams of the data, derived from train.seed: the training batcher's shuffling,
+// and the choice of held-out validation examples.
+Rng data_rng(std::uint64_t seed);
+Rng holdout_rng(std::uint64_t seed);
+
+// `count` distinct indices of [0, n), drawn with `rng`, sorted. Throws if count >= n.
+std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, Rng& rng,
+                                          const std::string& what);
+
+// Moves the elements at `indices` (sorted) of `from` to the end of `to`, keeping order.
+template <typename T>
+void move_indices(std::vector<T>& from, const std::vector<std::int64_t>& indices,
+                  std::vector<T>& to) {
+  std::vector<T> kept;
+  kept.reserve(from.size() - indices.size());
+  std::size_t next = 0;
+  for (std::size_t i = 0; i < from.size(); ++i) {
+    if (next < indices.size() && static_cast<std::int64_t>(i) == indices[next]) {
+      to.push_back(std::move(from[i]));
+      ++next;
+    } else {
+      kept.push_back(std::move(from[i]));
+    }
+  }
+  from = std::move(kept);
+}
+
+// "20000 examples (12 malformed lines skipped: train.tsv:17: ...)".
+std::string describe_read(const ReadStats& stats, const std::string& unit);
+// "kept 19990 (cropped 3), dropped 10 longer than 100 tokens, 0 empty".
+std::string describe_filter(const FilterStats& stats, int max_length);
+
+// The training batcher's options from the config.
+BatcherOptions training_batcher_options(const Config& config);
+// A non-shuffling, length-sorted batcher's options for evaluation: examples cropped (never
+// dropped) to data.max_length, and a token budget large enough for the largest example
+// (`largest` token slots after cropping).
+BatcherOptions evaluation_batcher_options(const Config& config, std::int64_t largest);
+
+}  // namespace heed::task_detail

@@ -1,0 +1,121 @@
+// heed eval, translate and classify on freshly trained tiny runs: the human-readable report with
+// one JSON object as the last line, evaluation agreeing with validation, stdin -> stdout in order.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "heed/train/metrics_log.h"
+#include "testing/heed_process.h"
+#include "testing/train_fixtures.h"
+#include "train/temp_dir.h"
+
+namespace heed {
+namespace {
+
+using nlohmann::json;
+using testing::last_line;
+using testing::ProcessResult;
+using testing::run_heed;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+std::vector<std::string> lines_of(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+// The validation record of the best checkpoint's step.
+json best_validation(const fs::path& run, const std::string& metric) {
+  json best;
+  for (const json& r : read_metrics(run / "metrics.jsonl")) {
+    if (r["split"] == "valid" && (best.is_null() || r[metric] > best[metric])) best = r;
+  }
+  return best;
+}
+
+TEST(Commands, TranslationEvalTranslate) {
+  TempDir dir;
+  const json config = testing::tiny_translation_config(dir.path());
+  const std::string config_path = testing::write_config(dir.path(), config).string();
+  const ProcessResult trained = run_heed({"train", config_path});
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  EXPECT_NE(trained.out.find("best exact_match"), std::string::npos) << trained.out;
+  const std::string run = (dir / "run").string();
+
+  // Greedy evaluation of the validation split reproduces validation's scores.
+  const ProcessResult eval = run_heed({"eval", run, "--split", "valid", "--beam", "1", "--threads",
+                                       "1", "--out", (dir / "hyp.txt").string()});
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  EXPECT_NE(eval.out.find("BLEU:"), std::string::npos) << eval.out;
+  const json scores = json::parse(last_line(eval.out));
+  const json best = best_validation(dir / "run", "exact_match");
+  EXPECT_EQ(scores["bleu"], best["bleu"]);
+  EXPECT_EQ(scores["chrf"], best["chrf"]);
+  EXPECT_EQ(scores["exact_match"], best["exact_match"]);
+  EXPECT_EQ(scores["signature"].get<std::string>().rfind("nrefs:1|case:mixed|eff:no|tok:13a", 0),
+            0u);
+  std::ifstream hyp(dir / "hyp.txt");
+  std::stringstream hyp_text;
+  hyp_text << hyp.rdbuf();
+  const std::vector<std::string> hypotheses = lines_of(hyp_text.str());
+  EXPECT_EQ(hypotheses.size(), 200u);
+
+  // The same files given explicitly; a checkpoint path instead of the run directory.
+  const ProcessResult files =
+      run_heed({"eval", run + "/checkpoints/best.safetensors", "--src", (dir / "dev.src").string(),
+                "--ref", (dir / "dev.tgt").string(), "--beam", "1", "--threads", "1"});
+  ASSERT_EQ(files.status, 0) << files.err;
+  EXPECT_EQ(json::parse(last_line(files.out))["bleu"], scores["bleu"]);
+
+  // translate: stdin lines -> stdout lines, in order, batched (the input is a file, not a tty).
+  std::ifstream src(dir / "dev.src");
+  std::stringstream src_text;
+  src_text << src.rdbuf();
+  const ProcessResult translated =
+      run_heed({"translate", run, "--beam", "1", "--threads", "1"}, src_text.str());
+  ASSERT_EQ(translated.status, 0) << translated.err;
+  EXPECT_EQ(lines_of(translated.out), hypotheses);
+
+  // Beam search runs too (the config's eval.beam is 2).
+  const ProcessResult beam = run_heed({"eval", run, "--split", "valid", "--threads", "1"});
+  ASSERT_EQ(beam.status, 0) << beam.err;
+  EXPECT_GT(json::parse(last_line(beam.out))["bleu"].get<double>(), 30);
+}
+
+TEST(Commands, ClassificationEvalClassify) {
+  TempDir dir;
+  const json config = testing::tiny_classification_config(dir.path());
+  const ProcessResult trained =
+      run_heed({"train", testing::write_config(dir.path(), config).string()});
+  ASSERT_EQ(trained.status, 0) << trained.err;
+  const std::string run = (dir / "run").string();
+
+  const ProcessResult eval = run_heed({"eval", run, "--threads", "1"});  // no test split: valid
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  EXPECT_NE(eval.out.find("valid split, 300 examples"), std::string::npos) << eval.out;
+  const json scores = json::parse(last_line(eval.out));
+  EXPECT_EQ(scores["accuracy"], best_validation(dir / "run", "accuracy")["accuracy"]);
+  EXPECT_EQ(scores["labels"], json({"negative", "positive"}));
+  const json confusion = scores["confusion"];
+  ASSERT_EQ(confusion.size(), 2u);
+  EXPECT_EQ(confusion[0][0].get<int>() + confusion[0][1].get<int>() + confusion[1][0].get<int>() +
+                confusion[1][1].get<int>(),
+            300);
+
+  const ProcessResult classified =
+      run_heed({"classify", run, "--threads", "1"}, "we loved the food.\nthe film was terrible.\n");
+  ASSERT_EQ(classified.status, 0) << classified.err;
+  const std::vector<std::string> lines = lines_of(classified.out);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_EQ(lines[0].substr(0, lines[0].find('\t')), "positive");
+  EXPECT_EQ(lines[1].substr(0, lines[1].find('\t')), "negative");
+  const double probability = std::stod(lines[0].substr(lines[0].find('\t') + 1));
+  EXPECT_GT(probability, 0.5);
+  EXPECT_LE(probability, 1.0);
+}
+
+}  // namespace
+}  // namespace heed

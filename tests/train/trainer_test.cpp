@@ -1,0 +1,194 @@
+// The trainer end to end, in process: a quickstart-style translation pipeline on a slice of the
+// dates data (loss falls, validation reaches a set exact match, the trained run translates), a
+// classification run, seeded determinism, and what a run directory holds afterwards.
+#include "heed/train/trainer.h"
+
+#include <gtest/gtest.h>
+
+#include <sstream>
+
+#include "heed/train/atomic_file.h"
+#include "heed/train/checkpoint.h"
+#include "heed/train/inference.h"
+#include "heed/train/metrics_log.h"
+#include "heed/train/run_dir.h"
+#include "testing/gradcheck.h"
+#include "testing/train_fixtures.h"
+#include "train/temp_dir.h"
+
+namespace heed {
+namespace {
+
+using nlohmann::json;
+using testing::TempDir;
+namespace fs = std::filesystem;
+
+struct Trained {
+  TrainResult result;
+  std::vector<json> metrics;
+  std::string log;  // what the trainer printed
+};
+
+Trained train_config(const fs::path& dir, const json& config,
+                     const std::vector<std::string>& overrides = {}) {
+  const fs::path path = testing::write_config(dir, config);
+  std::ostringstream progress;
+  Trained t;
+  t.result = train(load_config(path, overrides), {.progress = &progress});
+  t.metrics = read_metrics(t.result.run_dir / "metrics.jsonl");
+  t.log = progress.str();
+  return t;
+}
+
+std::vector<json> records(const std::vector<json>& metrics, const std::string& split) {
+  std::vector<json> out;
+  for (const json& r : metrics) {
+    if (r["split"] == split) out.push_back(r);
+  }
+  return out;
+}
+
+TEST(Trainer, TranslationPipelineLearnsDatesAndTranslates) {
+  TempDir dir;
+  const Trained t = train_config(dir.path(), testing::tiny_translation_config(dir.path()));
+  EXPECT_EQ(t.result.outcome, TrainOutcome::kFinished);
+  EXPECT_EQ(t.result.step, 400);
+
+  const std::vector<json> train_lines = records(t.metrics, "train");
+  ASSERT_EQ(train_lines.size(), 20u);  // log_every 20
+  EXPECT_LT(train_lines.back()["loss"].get<double>(),
+            0.5 * train_lines.front()["loss"].get<double>());
+  for (const char* key : {"epoch", "lr", "tokens_per_s", "grad_norm", "padding"}) {
+    EXPECT_TRUE(train_lines.back().contains(key)) << key;
+  }
+  const std::vector<json> valid = records(t.metrics, "valid");
+  ASSERT_EQ(valid.size(), 2u);  // steps 200 and 400
+  EXPECT_GE(valid.back()["exact_match"].get<double>(), 0.3);
+  EXPECT_GT(valid.back()["bleu"].get<double>(), 50);
+  EXPECT_LT(valid.back()["loss"].get<double>(), valid.front()["loss"].get<double>());
+  ASSERT_TRUE(t.result.best_score);
+  EXPECT_EQ(*t.result.best_score, valid.back()["exact_match"].get<double>());
+
+  // The run directory: config, tokenizer, best and last checkpoints, log.
+  const fs::path run = t.result.run_dir;
+  EXPECT_TRUE(fs::is_regular_file(run / "config.json"));
+  EXPECT_TRUE(fs::is_regular_file(run / "tokenizer" / "spm.model"));
+  EXPECT_TRUE(fs::is_regular_file(run / "checkpoints" / "best.safetensors"));
+  EXPECT_TRUE(fs::is_regular_file(run / "checkpoints" / "step_400.safetensors"));
+  EXPECT_FALSE(fs::exists(run / "tokenizer" / "spm.train.txt"));
+  EXPECT_NE(read_file(run / "log.txt").find("validation at step 400"), std::string::npos);
+
+  // The best checkpoint, loaded for inference, translates the validation set exactly as
+  // validation did (same greedy decoding, same length caps).
+  LoadedTranslator loaded = load_translator(locate_run(run));
+  EXPECT_EQ(loaded.location.step, 400);
+  const ParallelText dev =
+      read_parallel_files((dir / "dev.src").string(), (dir / "dev.tgt").string());
+  const TranslateOptions greedy{.decode = {.beam_size = 1,
+                                           .length_penalty = 0,
+                                           .max_len_a = 0,
+                                           .max_len_b = 24,
+                                           .max_len = 32},
+                                .batch_tokens = 512,
+                                .max_source_length = 32};
+  const TranslationScores scores =
+      score_translations(loaded.translator->translate(dev.source, greedy), dev.target);
+  EXPECT_EQ(scores.exact_match, valid.back()["exact_match"].get<double>());
+  EXPECT_EQ(scores.bleu, valid.back()["bleu"].get<double>());
+  const std::vector<std::string> out = loaded.translator->translate({"march 3, 2001", ""}, greedy);
+  ASSERT_EQ(out.size(), 2u);
+  EXPECT_EQ(out[0].substr(0, 4), "2001") << out[0];
+  EXPECT_EQ(out[1], "");  // an empty line translates to an empty line
+}
+
+TEST(Trainer, ClassificationRunReachesHighAccuracy) {
+  TempDir dir;
+  const Trained t = train_config(dir.path(), testing::tiny_classification_config(dir.path()));
+  const std::vector<json> valid = records(t.metrics, "valid");
+  ASSERT_EQ(valid.size(), 3u);
+  EXPECT_GE(valid.back()["accuracy"].get<double>(), 0.85);
+  EXPECT_GT(valid.back()["macro_f1"].get<double>(), 0.8);
+  // The class names were resolved into the run's config, for eval and classify.
+  const json config = RunDir(t.result.run_dir).read_config();
+  EXPECT_EQ(config["data"]["labels"], json({"negative", "positive"}));
+
+  LoadedClassifier loaded = load_classifier(locate_run(t.result.run_dir));
+  const std::vector<Prediction> p =
+      loaded.classifier->predict({"we loved the food.", "the plot was terrible.", ""}, 256);
+  ASSERT_EQ(p.size(), 3u);
+  EXPECT_EQ(loaded.classifier->labels()[p[0].label], "positive");
+  EXPECT_EQ(loaded.classifier->labels()[p[1].label], "negative");
+  EXPECT_GT(p[0].probability, 0.5f);
+  EXPECT_LE(p[0].probability, 1.f);
+}
+
+TEST(Trainer, SameConfigTwiceLogsTheSameLosses) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["train"]["max_steps"] = 120;
+  config["train"]["log_every"] = 10;
+  config["model"]["dropout"] = 0.5;  // dropout draws from the model's seeded stream
+  const Trained a = train_config(dir.path(), config, {"run_dir=" + (dir / "a").string()});
+  const Trained b = train_config(dir.path(), config, {"run_dir=" + (dir / "b").string()});
+  ASSERT_EQ(a.metrics.size(), b.metrics.size());
+  for (std::size_t i = 0; i < a.metrics.size(); ++i) {
+    EXPECT_EQ(a.metrics[i]["step"], b.metrics[i]["step"]);
+    EXPECT_EQ(a.metrics[i]["loss"], b.metrics[i]["loss"]) << "step " << a.metrics[i]["step"];
+  }
+  // ... and another seed does not.
+  const Trained c =
+      train_config(dir.path(), config, {"run_dir=" + (dir / "c").string(), "train.seed=2"});
+  EXPECT_NE(a.metrics.front()["loss"], c.metrics.front()["loss"]);
+}
+
+TEST(Trainer, EarlyStoppingStopsAfterPatienceValidationsWithoutImprovement) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  // A learning rate of ~0 never improves the validation loss after the first validation.
+  config["train"]["optimizer"]["lr"] = 1e-12;
+  config["train"]["valid_every"] = 10;
+  config["train"]["early_stopping"] = {{"metric", "loss"}, {"patience", 2}};
+  const Trained t = train_config(dir.path(), config);
+  EXPECT_EQ(t.result.outcome, TrainOutcome::kEarlyStopped);
+  EXPECT_LE(t.result.step, 40);
+  EXPECT_NE(t.log.find("stopped early"), std::string::npos) << t.log;
+}
+
+}  // namespace
+}  // namespace heed
+
+namespace heed {
+namespace {
+
+TEST(TrainerTokenizers, SeparateVocabulariesAndExistingModels) {
+  TempDir dir;
+  json config = testing::tiny_translation_config(dir.path());
+  config["train"]["max_steps"] = 2;
+  // Copying dates: both sides have enough characters for an 80-piece vocabulary of their own.
+  config["data"]["train"]["tgt"] = "train.src";
+  config["data"]["valid"]["tgt"] = "dev.src";
+  config["data"]["tokenizer"] = {{"shared", false}, {"vocab_size", 80}};
+  const Trained separate = train_config(dir.path(), config);
+  const fs::path tokenizers = separate.result.run_dir / "tokenizer";
+  EXPECT_TRUE(fs::is_regular_file(tokenizers / "src.model"));
+  EXPECT_TRUE(fs::is_regular_file(tokenizers / "tgt.model"));
+  EXPECT_FALSE(fs::exists(tokenizers / "spm.model"));
+  const json resolved = RunDir(separate.result.run_dir).read_config();
+  EXPECT_EQ(resolved["model"]["shared_vocab"], false);
+
+  // Existing models are used as they are, and copied into the new run directory.
+  config["run_dir"] = "reuse";
+  config["data"]["tokenizer"] = {{"src_model", (tokenizers / "src.model").string()},
+                                 {"tgt_model", (tokenizers / "tgt.model").string()}};
+  const Trained reused = train_config(dir.path(), config);
+  EXPECT_EQ(read_file(reused.result.run_dir / "tokenizer" / "src.model"),
+            read_file(tokenizers / "src.model"));
+  EXPECT_NE(reused.log.find("copied to"), std::string::npos) << reused.log;
+  // Training settings next to an existing model would be ignored: an error instead.
+  config["data"]["tokenizer"]["vocab_size"] = 100;
+  EXPECT_THROW_MSG(train_config(dir.path(), config),
+                   "data.tokenizer.vocab_size: only used when training a tokenizer");
+}
+
+}  // namespace
+}  // namespace heed
