@@ -19,13 +19,8 @@
 #include <vector>
 
 #include "cli/commands.h"
-#include "heed/util/check.h"
-
-// TODO(viz): the guard goes when the trainer (train/inference.h) is on main; until then heed has
-// no trained models to load and the command is not offered.
-#if __has_include("heed/train/inference.h")
-
 #include "heed/train/inference.h"
+#include "heed/util/check.h"
 #include "heed/util/parallel.h"
 #include "heed/viz/model_attention.h"
 #include "heed/viz/svg.h"
@@ -77,8 +72,10 @@ void run_attention(const AttentionArgs& args) {
   viz::AttentionRunOptions options;
   options.labels = {.unit = args.words ? viz::TokenUnit::kWords : viz::TokenUnit::kPieces,
                     .hide_special = args.hide_special};
-  options.title = "heed attention: " + fs::absolute(location.run_dir).lexically_normal().filename().string();
-  options.notes = {str("checkpoint step ", location.step, " (", location.checkpoint.filename().string(), ")")};
+  options.title =
+      "heed attention: " + fs::absolute(location.run_dir).lexically_normal().filename().string();
+  options.notes = {
+      str("checkpoint step ", location.step, " (", location.checkpoint.filename().string(), ")")};
   viz::AttentionPage page;
   if (location.config.task == TaskKind::kTranslation) {
     LoadedTranslator loaded = load_translator(location);
@@ -89,8 +86,9 @@ void run_attention(const AttentionArgs& args) {
                       .max_len_b = eval.max_len_b,
                       .max_len = eval.max_len};
     options.max_source_length = eval.max_len;
-    page = viz::translation_attention_page(*loaded.model.model, loaded.translator->source_tokenizer(),
-                                           loaded.translator->target_tokenizer(), texts, options);
+    page =
+        viz::translation_attention_page(*loaded.model.model, loaded.translator->source_tokenizer(),
+                                        loaded.translator->target_tokenizer(), texts, options);
   } else {
     LoadedClassifier loaded = load_classifier(location);
     const TextEncoding& encoding = loaded.classifier->encoding();
@@ -101,7 +99,8 @@ void run_attention(const AttentionArgs& args) {
     page = viz::classification_attention_page(*loaded.model.model, loaded.classifier->tokenizer(),
                                               setup, texts, options);
   }
-  const fs::path out = args.out.empty() ? location.run_dir / "attention" / "attention.html" : fs::path(args.out);
+  const fs::path out =
+      args.out.empty() ? location.run_dir / "attention" / "attention.html" : fs::path(args.out);
   if (out.extension() == ".svg") {
     const std::string svg = viz::example_svg(
         page.examples.front(),
@@ -122,8 +121,9 @@ void add_attention_command(CLI::App& app) {
   auto args = std::make_shared<AttentionArgs>();
   CLI::App* command = app.add_subcommand(
       "attention", "Show what a trained model attends to (HTML page or SVG heatmap)");
-  command->add_option("model", args->model,
-                      "A run directory (its best checkpoint, else the latest) or a checkpoint")
+  command
+      ->add_option("model", args->model,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
       ->required();
   command->add_option("--text", args->texts, "An input (repeat for several)");
   command->add_option("--input", args->input, "A file of inputs, one per line ('-': stdin)");
@@ -133,27 +133,23 @@ void add_attention_command(CLI::App& app) {
   auto* words = command->add_flag("--words", args->words,
                                   "Label words: a word's pieces merged (source columns summed, "
                                   "target rows averaged)");
-  command->add_flag("--pieces", args->pieces, "Label SentencePiece pieces (the default)")->excludes(words);
+  command->add_flag("--pieces", args->pieces, "Label SentencePiece pieces (the default)")
+      ->excludes(words);
   command->add_flag("--hide-special", args->hide_special,
                     "Hide <s>, </s> (their attention is not redistributed: rows sum to <= 1)");
   command->add_option("--beam", args->beam, "Beam size for translation (default 1: greedy)")
       ->check(CLI::Range(1, 256));
-  command->add_option("--map", args->map, "SVG: which attention (cross, encoder, decoder, self, pool)");
-  command->add_option("--layer", args->layer, "SVG: layer (default: the last)")->check(CLI::NonNegativeNumber);
-  command->add_option("--head", args->head, "SVG: head (default: the mean of the heads)")->check(CLI::NonNegativeNumber);
-  command->add_flag("--stretch", args->stretch, "SVG: colours up to the matrix maximum (default: up to 1)");
-  command->add_option("--threads", args->threads, "Threads (0: all cores)")->check(CLI::NonNegativeNumber);
+  command->add_option("--map", args->map,
+                      "SVG: which attention (cross, encoder, decoder, self, pool)");
+  command->add_option("--layer", args->layer, "SVG: layer (default: the last)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_option("--head", args->head, "SVG: head (default: the mean of the heads)")
+      ->check(CLI::NonNegativeNumber);
+  command->add_flag("--stretch", args->stretch,
+                    "SVG: colours up to the matrix maximum (default: up to 1)");
+  command->add_option("--threads", args->threads, "Threads (0: all cores)")
+      ->check(CLI::NonNegativeNumber);
   command->callback([args] { run_attention(*args); });
 }
 
 }  // namespace heed::cli
-
-#else
-
-namespace heed::cli {
-
-void add_attention_command(CLI::App&) {}
-
-}  // namespace heed::cli
-
-#endif

@@ -37,7 +37,8 @@ void run_plot(const PlotArgs& args) {
                           : "heed training curves: " +
                                 (is_dir ? fs::absolute(input).lexically_normal().filename().string()
                                         : metrics.filename().string());
-  fs::path out = args.out.empty() ? metrics.parent_path() / "training_curves.html" : fs::path(args.out);
+  fs::path out =
+      args.out.empty() ? metrics.parent_path() / "training_curves.html" : fs::path(args.out);
   if (out.extension() == ".svg") {
     for (const viz::Chart& chart : viz::standard_charts(history)) {
       if (chart.metric != args.metric) continue;
@@ -57,7 +58,8 @@ void run_plot(const PlotArgs& args) {
 
 void add_plot_command(CLI::App& app) {
   auto args = std::make_shared<PlotArgs>();
-  CLI::App* command = app.add_subcommand("plot", "Training curves of a run (HTML page or one SVG chart)");
+  CLI::App* command =
+      app.add_subcommand("plot", "Training curves of a run (HTML page or one SVG chart)");
   command->add_option("run", args->run, "A run directory, or a metrics.jsonl file")->required();
   command->add_option("--out", args->out,
                       "Output .html (every chart) or .svg (one chart; default: "

@@ -34,8 +34,8 @@ std::string format_alignment(const std::vector<AlignmentLink>& links) {
 std::string word_alignment(const Matrix& attention, const TokenAxis& source,
                            const TokenAxis& target) {
   CHECK(attention.rows == target.size() && attention.cols == source.size(),
-        "word_alignment: attention is ", attention.rows, "x", attention.cols, " but the target has ",
-        target.size(), " tokens and the source ", source.size());
+        "word_alignment: attention is ", attention.rows, "x", attention.cols,
+        " but the target has ", target.size(), " tokens and the source ", source.size());
   const LabelOptions words{.unit = TokenUnit::kWords, .hide_special = true};
   const Matrix merged =
       merge_spans(attention, token_spans(target, words), token_spans(source, words));

@@ -16,7 +16,9 @@ using nlohmann::json;
 
 // Weights as JSON numbers rounded to 5 decimals (a row of 50 weights then sums to 1 within
 // 2.5e-4), which keeps pages of long sentences small.
-double rounded(float v) { return std::isfinite(v) ? std::round(static_cast<double>(v) * 1e5) / 1e5 : 0.0; }
+double rounded(float v) {
+  return std::isfinite(v) ? std::round(static_cast<double>(v) * 1e5) / 1e5 : 0.0;
+}
 
 json numbers(const std::vector<float>& values) {
   json out = json::array();
@@ -84,7 +86,8 @@ std::string attention_page_html(const AttentionPage& page) {
       << "<style>" << detail::kPageCss << "</style>\n</head>\n<body>\n"
       << "<div id=\"heed-status\" data-state=\"loading\" hidden></div>\n"
       << "<header><h1>" << detail::xml_escape(page.title) << "</h1><p class=\"notes\">";
-  for (const std::string& note : page.notes) out << "<span>" << detail::xml_escape(note) << "</span>";
+  for (const std::string& note : page.notes)
+    out << "<span>" << detail::xml_escape(note) << "</span>";
   out << "</p></header>\n"
       << "<noscript><p>This page draws the attention maps with JavaScript; please enable "
          "it.</p></noscript>\n"
@@ -103,7 +106,8 @@ PageCounts selftest_counts(const AttentionPage& page) {
   PageCounts counts;
   for (const AttentionExample& e : page.examples) {
     ++counts.examples;
-    for (const TokenWeights& tw : e.token_weights) counts.tokens += static_cast<long>(tw.labels.size());
+    for (const TokenWeights& tw : e.token_weights)
+      counts.tokens += static_cast<long>(tw.labels.size());
     if (!e.sentence_weights.empty()) counts.sentences += static_cast<long>(e.token_weights.size());
     for (const HeatmapGroup& g : e.heatmaps) {
       ++counts.hovers;

@@ -43,7 +43,9 @@ std::pair<std::string, int> layer_pattern(const std::string& name) {
   return {name, 0};
 }
 
-int num_heads(const AttentionMap& map) { return map.weights.ndim() == 4 ? static_cast<int>(map.weights.size(1)) : 1; }
+int num_heads(const AttentionMap& map) {
+  return map.weights.ndim() == 4 ? static_cast<int>(map.weights.size(1)) : 1;
+}
 
 // Head `head` of batch row `row` of a [B, H, T, S] or [B, T, S] map, cut to rows × cols.
 Matrix slice(const AttentionMap& map, int row, int head, int rows, int cols) {
@@ -60,7 +62,8 @@ Matrix slice(const AttentionMap& map, int row, int head, int rows, int cols) {
   const float* base = w.data() + ((static_cast<Index>(row) * H + head) * T) * S;
   Matrix m(rows, cols);
   for (int t = 0; t < rows; ++t)
-    std::copy(base + t * S, base + t * S + cols, m.values.begin() + static_cast<std::ptrdiff_t>(t) * cols);
+    std::copy(base + t * S, base + t * S + cols,
+              m.values.begin() + static_cast<std::ptrdiff_t>(t) * cols);
   return m;
 }
 
@@ -119,8 +122,8 @@ class GroupBuilder {
           " heads but other layers of '", id, "' have ", group->group.heads);
     Layer entry{layer, map.name, {}};
     for (int h = 0; h < heads; ++h)
-      entry.matrices.push_back(
-          merge_spans(slice(map, row, h, role.rows->size(), role.cols->size()), row_spans, col_spans));
+      entry.matrices.push_back(merge_spans(slice(map, row, h, role.rows->size(), role.cols->size()),
+                                           row_spans, col_spans));
     group->layers.push_back(std::move(entry));
   }
 
@@ -171,13 +174,17 @@ std::vector<HeatmapGroup> translation_heatmaps(const AttentionMaps& maps, int ro
     Role role;
     if (map.kind == "cross") {
       const bool layered = layer_pattern(map.name).first != map.name;
-      role = {layered ? "Cross-attention" : "Attention", "output", "source", 0, &tokens.target_out,
+      role = {layered ? "Cross-attention" : "Attention",
+              "output",
+              "source",
+              0,
+              &tokens.target_out,
               &tokens.source};
     } else if (map.kind == "self" && map.name.starts_with("encoder")) {
       role = {"Encoder self-attention", "source", "source", 1, &tokens.source, &tokens.source};
     } else if (map.kind == "self" && map.name.starts_with("decoder")) {
-      role = {"Decoder self-attention", "decoder input", "decoder input", 2, &tokens.target_in,
-              &tokens.target_in};
+      role = {"Decoder self-attention", "decoder input",  "decoder input", 2,
+              &tokens.target_in,        &tokens.target_in};
     } else {
       CHECK(false, "translation_heatmaps: attention map '", map.name, "' of kind '", map.kind,
             "' has no known axes (expected cross, or self under encoder.* / decoder.*)");
@@ -204,7 +211,8 @@ void add_classifier_attention(const AttentionMaps& maps, int row, const Classifi
       example.sentence_weights =
           weights_row(map, row, -1, static_cast<int>(tokens.sentences.size()));
     } else if (map.kind == "self") {
-      builder.add(map, row, {"Self-attention", "token", "token", 0, &tokens.tokens, &tokens.tokens});
+      builder.add(map, row,
+                  {"Self-attention", "token", "token", 0, &tokens.tokens, &tokens.tokens});
     } else {
       CHECK(false, "add_classifier_attention: attention map '", map.name, "' of kind '", map.kind,
             "' is not a classifier's (pool, word, sentence, self)");

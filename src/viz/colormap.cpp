@@ -29,8 +29,8 @@ Rgb viridis(double t) {
   const auto i = std::min(static_cast<std::size_t>(x), kViridisKnots.size() - 2);
   const double f = x - static_cast<double>(i);
   auto mix = [&](int shift) {
-    const double v = channel(kViridisKnots[i], shift) * (1 - f) +
-                     channel(kViridisKnots[i + 1], shift) * f;
+    const double v =
+        channel(kViridisKnots[i], shift) * (1 - f) + channel(kViridisKnots[i + 1], shift) * f;
     return static_cast<std::uint8_t>(std::lround(v));
   };
   return {mix(16), mix(8), mix(0)};

@@ -38,8 +38,9 @@ std::vector<std::string> run_notes(const AttentionRunOptions& options, bool tran
   if (translation) {
     notes.push_back(options.labels.hide_special ? "special tokens hidden (rows may sum to < 1)"
                                                 : "special tokens shown");
-    notes.push_back(options.decode.beam_size > 1 ? str("beam search (", options.decode.beam_size, ")")
-                                                 : std::string("greedy decoding"));
+    notes.push_back(options.decode.beam_size > 1
+                        ? str("beam search (", options.decode.beam_size, ")")
+                        : std::string("greedy decoding"));
     notes.push_back("attention from a teacher-forced pass over the output shown");
   }
   notes.insert(notes.end(), options.notes.begin(), options.notes.end());
@@ -58,7 +59,8 @@ Matrix to_matrix(const Tensor& t) {
 }
 
 std::vector<std::int32_t> cropped(std::vector<std::int32_t> ids, int max_length) {
-  if (max_length > 0 && static_cast<int>(ids.size()) > max_length) ids.resize(static_cast<std::size_t>(max_length));
+  if (max_length > 0 && static_cast<int>(ids.size()) > max_length)
+    ids.resize(static_cast<std::size_t>(max_length));
   return ids;
 }
 
@@ -72,7 +74,8 @@ void limit_heatmaps(AttentionExample& example, int max_tokens, AttentionPage& pa
   if (removed == example.heatmaps.end()) return;
   example.heatmaps.erase(removed, example.heatmaps.end());
   const std::string note = str("heatmaps of inputs over ", max_tokens, " tokens left out");
-  if (std::find(page.notes.begin(), page.notes.end(), note) == page.notes.end()) page.notes.push_back(note);
+  if (std::find(page.notes.begin(), page.notes.end(), note) == page.notes.end())
+    page.notes.push_back(note);
 }
 
 }  // namespace
@@ -113,13 +116,15 @@ AttentionPage translation_attention_page(Seq2SeqModel& model, const Tokenizer& s
   for (const std::string& sentence : sentences) {
     AttentionExample example;
     example.input = sentence;
-    const std::vector<std::int32_t> src = cropped(source.encode(sentence), options.max_source_length);
+    const std::vector<std::int32_t> src =
+        cropped(source.encode(sentence), options.max_source_length);
     if (src.empty()) {
       page.examples.push_back(std::move(example));
       continue;
     }
     const IntTensor src_tensor = row_of(src);
-    const IntTensor src_lengths = IntTensor::from_vector(Shape{1}, {static_cast<std::int32_t>(src.size())});
+    const IntTensor src_lengths =
+        IntTensor::from_vector(Shape{1}, {static_cast<std::int32_t>(src.size())});
     const Hypothesis hypothesis = decode(model, src_tensor, src_lengths, decode_options).front();
     example.output = target.decode(hypothesis.tokens);
     example.alignment = hypothesis_alignment(hypothesis, src, source, target);
@@ -128,9 +133,11 @@ AttentionPage translation_attention_page(Seq2SeqModel& model, const Tokenizer& s
     std::vector<std::int32_t> tgt_in{kBosId}, tgt_out = hypothesis.tokens;
     tgt_in.insert(tgt_in.end(), hypothesis.tokens.begin(), hypothesis.tokens.end());
     tgt_out.push_back(kEosId);
-    Seq2SeqBatch batch{src_tensor, src_lengths, row_of(tgt_in), row_of(tgt_out),
-                       IntTensor::from_vector(Shape{1}, {static_cast<std::int32_t>(tgt_out.size())})};
-    const Seq2SeqOutput forward = model.forward(batch, {.label_smoothing = 0.f, .return_attention = true});
+    Seq2SeqBatch batch{
+        src_tensor, src_lengths, row_of(tgt_in), row_of(tgt_out),
+        IntTensor::from_vector(Shape{1}, {static_cast<std::int32_t>(tgt_out.size())})};
+    const Seq2SeqOutput forward =
+        model.forward(batch, {.label_smoothing = 0.f, .return_attention = true});
     const TranslationTokens tokens{token_axis(source, src), token_axis(target, tgt_in),
                                    token_axis(target, tgt_out)};
     example.heatmaps = translation_heatmaps(forward.attention, 0, tokens, options.labels);
@@ -196,7 +203,8 @@ AttentionPage classification_attention_page(ClassifierModel& model, const Tokeni
     for (Index c = 0; c < C; ++c) z += std::exp(static_cast<double>(logits[c] - top));
     example.classes.names = setup.class_names;
     for (Index c = 0; c < C; ++c)
-      example.classes.probabilities.push_back(static_cast<float>(std::exp(static_cast<double>(logits[c] - top)) / z));
+      example.classes.probabilities.push_back(
+          static_cast<float>(std::exp(static_cast<double>(logits[c] - top)) / z));
     example.classes.predicted = static_cast<int>(std::max_element(logits, logits + C) - logits);
     if (!gold.empty()) example.classes.gold = gold[i];
     add_classifier_attention(out.attention, 0, tokens, options.labels, example);
@@ -215,8 +223,10 @@ void write_attention_page(const std::filesystem::path& path, Seq2SeqModel& model
 
 void write_attention_page(const std::filesystem::path& path, ClassifierModel& model,
                           const Tokenizer& tokenizer, const ClassifierSetup& setup,
-                          const std::vector<std::string>& texts, const AttentionRunOptions& options) {
-  write_attention_page(path, classification_attention_page(model, tokenizer, setup, texts, options));
+                          const std::vector<std::string>& texts,
+                          const AttentionRunOptions& options) {
+  write_attention_page(path,
+                       classification_attention_page(model, tokenizer, setup, texts, options));
 }
 
 }  // namespace heed::viz

@@ -5,7 +5,7 @@
 
 namespace heed::viz::detail {
 
-extern const std::string_view kPageCss;             // shared by every page
+extern const std::string_view kPageCss;              // shared by every page
 extern const std::string_view kAttentionPageScript;  // attention_page.h
 extern const std::string_view kCurvesPageScript;     // training_curves.h
 

@@ -38,7 +38,8 @@ void label_text(std::ostringstream& out, const std::string& label, int max_chars
 
 double max_label_width(const std::vector<std::string>& labels, int max_chars, double char_width) {
   int longest = 0;
-  for (const std::string& l : labels) longest = std::max(longest, std::min(utf8_length(l), max_chars));
+  for (const std::string& l : labels)
+    longest = std::max(longest, std::min(utf8_length(l), max_chars));
   return longest * char_width;
 }
 
@@ -49,15 +50,14 @@ std::string heatmap_svg(const Matrix& matrix, const std::vector<std::string>& ro
                         const HeatmapSvgOptions& options) {
   CHECK(static_cast<int>(row_labels.size()) == matrix.rows &&
             static_cast<int>(col_labels.size()) == matrix.cols,
-        "heatmap_svg: ", row_labels.size(), " row and ", col_labels.size(),
-        " column labels for a ", matrix.rows, "x", matrix.cols, " matrix");
+        "heatmap_svg: ", row_labels.size(), " row and ", col_labels.size(), " column labels for a ",
+        matrix.rows, "x", matrix.cols, " matrix");
   CHECK(options.max_label_chars >= 2, "heatmap_svg: max_label_chars must be >= 2 (got ",
         options.max_label_chars, ")");
   const int R = matrix.rows, C = matrix.cols;
   const int n = std::max({R, C, 1});
-  const double cell = options.cell_size > 0
-                          ? options.cell_size
-                          : std::clamp(std::round(560.0 / n), 12.0, 28.0);
+  const double cell =
+      options.cell_size > 0 ? options.cell_size : std::clamp(std::round(560.0 / n), 12.0, 28.0);
   const double font = std::clamp(std::round(cell * 0.72), 9.0, 14.0);
   const double char_width = font * 0.62;
 
@@ -83,8 +83,8 @@ std::string heatmap_svg(const Matrix& matrix, const std::vector<std::string>& ro
   const double bar_h = std::max(matrix_h, 120.0);
   double right = bar_x + bar_w + 8 + 6 * char_width;
   for (int c = 0; c < C; ++c) {
-    const int chars = std::min(utf8_length(col_labels[static_cast<std::size_t>(c)]),
-                               options.max_label_chars);
+    const int chars =
+        std::min(utf8_length(col_labels[static_cast<std::size_t>(c)]), options.max_label_chars);
     right = std::max(right, x0 + (c + 0.5) * cell + (chars * char_width + font) * kSin45);
   }
   right = std::max(right, pad + utf8_length(options.title) * 16 * 0.62);
@@ -97,8 +97,8 @@ std::string heatmap_svg(const Matrix& matrix, const std::vector<std::string>& ro
       << "\" viewBox=\"0 0 " << width << " " << height << "\" font-family=\"" << kFont << "\">\n";
   out << "<rect width=\"100%\" height=\"100%\" fill=\"#ffffff\"/>\n";
   if (!options.title.empty())
-    out << "<text x=\"" << pad << "\" y=\"" << pad + 16 << "\" font-size=\"16\" font-weight=\"bold\">"
-        << xml_escape(options.title) << "</text>\n";
+    out << "<text x=\"" << pad << "\" y=\"" << pad + 16
+        << "\" font-size=\"16\" font-weight=\"bold\">" << xml_escape(options.title) << "</text>\n";
   if (!options.note.empty())
     out << "<text x=\"" << pad << "\" y=\"" << pad + title_h + 12
         << "\" font-size=\"12\" fill=\"#555555\">" << xml_escape(options.note) << "</text>\n";
@@ -165,8 +165,8 @@ std::string heatmap_svg(const Matrix& matrix, const std::vector<std::string>& ro
 std::string text_weights_svg(const std::vector<TokenWeights>& lines,
                              const std::vector<float>& line_weights,
                              const TextWeightsSvgOptions& options) {
-  CHECK(line_weights.empty() || line_weights.size() == lines.size(), "text_weights_svg: ",
-        line_weights.size(), " line weights for ", lines.size(), " lines");
+  CHECK(line_weights.empty() || line_weights.size() == lines.size(),
+        "text_weights_svg: ", line_weights.size(), " line weights for ", lines.size(), " lines");
   for (const TokenWeights& line : lines)
     CHECK(line.labels.size() == line.weights.size(), "text_weights_svg: ", line.labels.size(),
           " labels but ", line.weights.size(), " weights");
@@ -182,7 +182,8 @@ std::string text_weights_svg(const std::vector<TokenWeights>& lines,
   };
   float max_shade = 0;
   for (std::size_t l = 0; l < lines.size(); ++l)
-    for (std::size_t i = 0; i < lines[l].weights.size(); ++i) max_shade = std::max(max_shade, shade_of(l, i));
+    for (std::size_t i = 0; i < lines[l].weights.size(); ++i)
+      max_shade = std::max(max_shade, shade_of(l, i));
   if (max_shade <= 0) max_shade = 1;
 
   std::ostringstream body;
@@ -219,9 +220,9 @@ std::string text_weights_svg(const std::vector<TokenWeights>& lines,
       body << "<g><title>" << xml_escape(line.labels[i]) << ": "
            << format_number(line.weights[i], 4) << "</title><rect x=\"" << px(x) << "\" y=\""
            << px(y + (line_h - box_h) / 2) << "\" width=\"" << px(w) << "\" height=\"" << px(box_h)
-           << "\" fill=\"#e6550d\" fill-opacity=\"" << format_number(alpha, 3)
-           << "\"/><text x=\"" << px(x) << "\" y=\"" << px(y + line_h / 2 + font * 0.35) << "\">"
-           << xml_escape(text) << "</text></g>\n";
+           << "\" fill=\"#e6550d\" fill-opacity=\"" << format_number(alpha, 3) << "\"/><text x=\""
+           << px(x) << "\" y=\"" << px(y + line_h / 2 + font * 0.35) << "\">" << xml_escape(text)
+           << "</text></g>\n";
       x += w;
     }
     y += line_h + (bars ? font * 0.4 : 0);
@@ -253,13 +254,17 @@ std::string example_svg(const AttentionExample& example, const ExampleSvgOptions
     std::string title = subject;
     if (!example.classes.names.empty())
       title = example.classes.names[static_cast<std::size_t>(example.classes.predicted)] + " (" +
-              format_number(100.0 * example.classes.probabilities[static_cast<std::size_t>(example.classes.predicted)], 1) +
+              format_number(
+                  100.0 * example.classes
+                              .probabilities[static_cast<std::size_t>(example.classes.predicted)],
+                  1) +
               "%): " + subject;
-    return text_weights_svg(example.token_weights, example.sentence_weights,
-                            {.title = title,
-                             .note = example.sentence_weights.empty()
-                                         ? "shading: attention weight"
-                                         : "bars: sentence attention; shading: sentence × word attention"});
+    return text_weights_svg(
+        example.token_weights, example.sentence_weights,
+        {.title = title,
+         .note = example.sentence_weights.empty()
+                     ? "shading: attention weight"
+                     : "bars: sentence attention; shading: sentence × word attention"});
   }
   const HeatmapGroup* group = nullptr;
   std::string known;
@@ -270,8 +275,8 @@ std::string example_svg(const AttentionExample& example, const ExampleSvgOptions
                    detail::to_lower(g.title).find(options.map) != std::string::npos))
       group = &g;
   }
-  CHECK(group, "example_svg: no attention map '", options.map, "' for '", subject, "' (it has:",
-        known.empty() ? std::string(" none") : known, ")");
+  CHECK(group, "example_svg: no attention map '", options.map, "' for '", subject,
+        "' (it has:", known.empty() ? std::string(" none") : known, ")");
   const int layer = options.layer < 0 ? group->layers() - 1 : options.layer;
   CHECK(layer < group->layers(), "example_svg: ", group->title, " has ", group->layers(),
         " layers (asked for layer ", options.layer, ")");
@@ -280,12 +285,21 @@ std::string example_svg(const AttentionExample& example, const ExampleSvgOptions
   const Matrix m = options.head < 0 ? group->head_mean(layer) : group->at(layer, options.head);
   std::string where = group->title;
   if (group->layers() > 1) where += str(", layer ", layer);
-  if (group->heads > 1) where += options.head < 0 ? str(", mean of ", group->heads, " heads") : str(", head ", options.head);
-  std::string note = example.output.empty() ? where : where + " \xE2\x80\x94 output: " + detail::truncate_utf8(example.output, 60);
+  if (group->heads > 1)
+    where +=
+        options.head < 0 ? str(", mean of ", group->heads, " heads") : str(", head ", options.head);
+  std::string note =
+      example.output.empty()
+          ? where
+          : where + " \xE2\x80\x94 output: " + detail::truncate_utf8(example.output, 60);
   if (!group->complete_rows) note += " (special tokens hidden: rows sum to \xE2\x89\xA4 1)";
   return heatmap_svg(m, group->row_labels, group->col_labels,
-                     {.title = subject, .note = note, .row_title = group->row_title,
-                      .col_title = group->col_title, .vmin = 0.f, .vmax = options.stretch ? 0.f : 1.f});
+                     {.title = subject,
+                      .note = note,
+                      .row_title = group->row_title,
+                      .col_title = group->col_title,
+                      .vmin = 0.f,
+                      .vmax = options.stretch ? 0.f : 1.f});
 }
 
 }  // namespace heed::viz

@@ -39,7 +39,7 @@ std::vector<TokenSpan> token_spans(const TokenAxis& axis, const LabelOptions& op
     }
     if (!(special && options.hide_special)) {
       spans.push_back({options.unit == TokenUnit::kWords ? word_label(axis, i, count)
-                                                          : axis.pieces[static_cast<std::size_t>(i)],
+                                                         : axis.pieces[static_cast<std::size_t>(i)],
                        i, count, special});
     }
     i += count;

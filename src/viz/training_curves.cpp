@@ -63,8 +63,8 @@ std::string point_label(double v) {
 }
 
 int metric_rank(const std::string& metric) {
-  static const char* kOrder[] = {"loss", "bleu", "chrf", "exact_match", "accuracy",
-                                 "macro_f1", "lr", "tokens_per_s"};
+  static const char* kOrder[] = {"loss",     "bleu",     "chrf", "exact_match",
+                                 "accuracy", "macro_f1", "lr",   "tokens_per_s"};
   for (int i = 0; i < 8; ++i)
     if (metric == kOrder[i]) return i;
   return 8;
@@ -110,12 +110,13 @@ MetricsHistory parse_metrics(std::istream& in, const std::string& source) {
     } catch (const nlohmann::json::exception& e) {
       CHECK(false, "metrics: ", source, ":", number, ": not JSON (", e.what(), ")");
     }
-    CHECK(record.is_object() && record.contains("step") && record["step"].is_number(), "metrics: ",
-          source, ":", number, ": expected a JSON object with a numeric \"step\"");
+    CHECK(record.is_object() && record.contains("step") && record["step"].is_number(),
+          "metrics: ", source, ":", number, ": expected a JSON object with a numeric \"step\"");
     ++history.records;
     const double step = record["step"].get<double>();
-    const std::string split =
-        record.contains("split") && record["split"].is_string() ? record["split"].get<std::string>() : "";
+    const std::string split = record.contains("split") && record["split"].is_string()
+                                  ? record["split"].get<std::string>()
+                                  : "";
     for (const auto& [key, value] : record.items()) {
       if (key == "step" || key == "split" || !value.is_number()) continue;
       const double v = value.get<double>();
@@ -126,9 +127,8 @@ MetricsHistory parse_metrics(std::istream& in, const std::string& source) {
         }
         continue;
       }
-      auto it = std::find_if(history.series.begin(), history.series.end(), [&](const Series& s) {
-        return s.metric == key && s.split == split;
-      });
+      auto it = std::find_if(history.series.begin(), history.series.end(),
+                             [&](const Series& s) { return s.metric == key && s.split == split; });
       if (it == history.series.end()) {
         history.series.push_back({key, split, {}, {}});
         it = history.series.end() - 1;
@@ -245,8 +245,9 @@ std::string line_chart_svg(const Chart& chart, const std::vector<EpochStart>& ep
     const Series& s = chart.lines[k];
     const std::string colour = split_colour(s.split, k);
     const std::string name = s.split.empty() ? s.metric : s.split;
-    out << "<g class=\"series\" data-name=\"" << xml_escape(name) << "\">\n<polyline fill=\"none\" stroke=\""
-        << colour << "\" stroke-width=\"1.6\" stroke-linejoin=\"round\" points=\"";
+    out << "<g class=\"series\" data-name=\"" << xml_escape(name)
+        << "\">\n<polyline fill=\"none\" stroke=\"" << colour
+        << "\" stroke-width=\"1.6\" stroke-linejoin=\"round\" points=\"";
     for (std::size_t i = 0; i < s.steps.size(); ++i)
       if (std::isfinite(s.values[i]))
         out << px(sx(s.steps[i])) << "," << px(sy(s.values[i])) << " ";
@@ -264,7 +265,8 @@ std::string line_chart_svg(const Chart& chart, const std::vector<EpochStart>& ep
           << "\" r=\"4\" fill=\"" << colour << "\" data-step=\"" << format_number(s.steps[i], 0)
           << "\" data-value=\"" << point_label(s.values[i]) << "\"><title>"
           << xml_escape(s.split.empty() ? "" : s.split + " ") << xml_escape(s.metric) << " at step "
-          << format_number(s.steps[i], 0) << ": " << point_label(s.values[i]) << "</title></circle>\n";
+          << format_number(s.steps[i], 0) << ": " << point_label(s.values[i])
+          << "</title></circle>\n";
     }
     out << "</g>\n";
   }
@@ -274,9 +276,10 @@ std::string line_chart_svg(const Chart& chart, const std::vector<EpochStart>& ep
       const Series& s = chart.lines[k];
       const std::string name = s.split.empty() ? s.metric : s.split;
       x -= 7.0 * static_cast<double>(name.size()) + 26;
-      out << "<g><line x1=\"" << px(x) << "\" x2=\"" << px(x + 16) << "\" y1=\"16\" y2=\"16\" stroke=\""
-          << split_colour(s.split, k) << "\" stroke-width=\"2.5\"/><text x=\"" << px(x + 20)
-          << "\" y=\"20\">" << xml_escape(name) << "</text></g>\n";
+      out << "<g><line x1=\"" << px(x) << "\" x2=\"" << px(x + 16)
+          << "\" y1=\"16\" y2=\"16\" stroke=\"" << split_colour(s.split, k)
+          << "\" stroke-width=\"2.5\"/><text x=\"" << px(x + 20) << "\" y=\"20\">"
+          << xml_escape(name) << "</text></g>\n";
     }
   }
   if (empty)
@@ -315,7 +318,8 @@ std::string training_curves_html(const MetricsHistory& history, const std::strin
   for (const Chart& chart : charts)
     out << "<figure>" << line_chart_svg(chart, history.epochs, options) << "</figure>\n";
   if (charts.empty()) out << "<p>No metrics yet.</p>\n";
-  out << "</div>\n</main>\n<script>" << detail::kCurvesPageScript << "</script>\n</body>\n</html>\n";
+  out << "</div>\n</main>\n<script>" << detail::kCurvesPageScript
+      << "</script>\n</body>\n</html>\n";
   return out.str();
 }
 

@@ -22,7 +22,8 @@ namespace heed::testing {
 
 // [B, H, T, S] (H > 0) or [B, T, S] (H == 0) weights: row (b, h, t) is a random distribution over
 // the first key_lengths[b] keys (0 beyond; causal: over keys <= t), rows past row_lengths[b] zero.
-inline Tensor random_attention(Index B, Index H, Index T, Index S, const std::vector<Index>& row_lengths,
+inline Tensor random_attention(Index B, Index H, Index T, Index S,
+                               const std::vector<Index>& row_lengths,
                                const std::vector<Index>& key_lengths, bool causal, Rng& rng) {
   const Index heads = H > 0 ? H : 1;
   Tensor w = H > 0 ? Tensor::zeros(Shape{B, H, T, S}) : Tensor::zeros(Shape{B, T, S});
@@ -36,7 +37,9 @@ inline Tensor random_attention(Index B, Index H, Index T, Index S, const std::ve
         double sum = 0;
         for (Index s = 0; s < keys; ++s) {
           // Peaked rows (like trained attention): exp(3·u) with a bump near the diagonal.
-          const double bump = std::exp(-0.5 * std::pow((static_cast<double>(s) - t * keys / std::max<Index>(T, 1)) / 1.5, 2));
+          const double bump = std::exp(
+              -0.5 *
+              std::pow((static_cast<double>(s) - t * keys / std::max<Index>(T, 1)) / 1.5, 2));
           row[s] = static_cast<float>(std::exp(3.0 * rng.uniform()) * (1.0 + 6.0 * bump));
           sum += row[s];
         }
@@ -51,14 +54,17 @@ inline Tensor random_pooling(Index B, Index T, const std::vector<Index>& lengths
   for (Index b = 0; b < B; ++b) {
     float* row = w.data() + b * T;
     double sum = 0;
-    for (Index t = 0; t < lengths[static_cast<std::size_t>(b)]; ++t) sum += row[t] = std::exp(3.f * rng.uniform());
-    for (Index t = 0; t < lengths[static_cast<std::size_t>(b)]; ++t) row[t] = static_cast<float>(row[t] / sum);
+    for (Index t = 0; t < lengths[static_cast<std::size_t>(b)]; ++t)
+      sum += row[t] = std::exp(3.f * rng.uniform());
+    for (Index t = 0; t < lengths[static_cast<std::size_t>(b)]; ++t)
+      row[t] = static_cast<float>(row[t] / sum);
   }
   return w;
 }
 
 // Pieces of a sentence: "▁" + word for the first piece of each word; long words split in two.
-inline viz::TokenAxis pieces_of(const std::vector<std::string>& words, bool bos = false, bool eos = false) {
+inline viz::TokenAxis pieces_of(const std::vector<std::string>& words, bool bos = false,
+                                bool eos = false) {
   viz::TokenAxis axis;
   auto add = [&](const std::string& piece, bool special) {
     axis.pieces.push_back(piece);
@@ -78,9 +84,10 @@ inline viz::TokenAxis pieces_of(const std::vector<std::string>& words, bool bos 
 }
 
 inline std::vector<std::string> sample_words(int n, std::uint64_t seed) {
-  static const char* kWords[] = {"the", "dog", "runs", "through", "a", "beautiful", "park", "with",
-                                 "children", "playing", "football", "under", "tall", "trees",
-                                 "while", "parents", "watch", "from", "benches", "nearby", "."};
+  static const char* kWords[] = {
+      "the",   "dog",      "runs",    "through",  "a",       "beautiful", "park",
+      "with",  "children", "playing", "football", "under",   "tall",      "trees",
+      "while", "parents",  "watch",   "from",     "benches", "nearby",    "."};
   Rng rng(seed);
   std::vector<std::string> words;
   for (int i = 0; i < n; ++i) words.push_back(kWords[rng.randint(0, 21)]);
@@ -98,8 +105,9 @@ inline std::string joined(const std::vector<std::string>& words) {
 
 // A Transformer translation example: maps for `layers` encoder and decoder layers of `heads`
 // heads over a batch of two sentences (this example is row 1, padded in the batch).
-inline viz::AttentionExample transformer_example(int source_words, int target_words, int layers, int heads,
-                                                 const viz::LabelOptions& options, std::uint64_t seed) {
+inline viz::AttentionExample transformer_example(int source_words, int target_words, int layers,
+                                                 int heads, const viz::LabelOptions& options,
+                                                 std::uint64_t seed) {
   Rng rng(seed);
   const std::vector<std::string> src_words = sample_words(source_words, seed);
   const std::vector<std::string> tgt_words = sample_words(target_words, seed + 1);
@@ -122,21 +130,23 @@ inline viz::AttentionExample transformer_example(int source_words, int target_wo
   example.output = joined(tgt_words);
   example.heatmaps = viz::translation_heatmaps(maps, 1, tokens, options);
   // Alignment from the last layer's head mean over pieces, as decoding reports it.
-  const viz::Matrix raw = viz::translation_heatmaps(maps, 1, tokens, {}).front().head_mean(layers - 1);
+  const viz::Matrix raw =
+      viz::translation_heatmaps(maps, 1, tokens, {}).front().head_mean(layers - 1);
   example.alignment = viz::word_alignment(raw, tokens.source, tokens.target_out);
   return example;
 }
 
 // An RNN (Bahdanau) translation example: one "decoder.attention" [B, T, S] map.
-inline viz::AttentionExample rnn_example(int source_words, int target_words, const viz::LabelOptions& options,
-                                         std::uint64_t seed) {
+inline viz::AttentionExample rnn_example(int source_words, int target_words,
+                                         const viz::LabelOptions& options, std::uint64_t seed) {
   Rng rng(seed);
   const std::vector<std::string> src_words = sample_words(source_words, seed);
   const std::vector<std::string> tgt_words = sample_words(target_words, seed + 1);
   viz::TranslationTokens tokens{pieces_of(src_words), pieces_of(tgt_words, true, false),
                                 pieces_of(tgt_words, false, true)};
   const Index S = tokens.source.size(), T = tokens.target_out.size();
-  AttentionMaps maps{{"decoder.attention", "cross", random_attention(1, 0, T, S, {T}, {S}, false, rng)}};
+  AttentionMaps maps{
+      {"decoder.attention", "cross", random_attention(1, 0, T, S, {T}, {S}, false, rng)}};
   viz::AttentionExample example;
   example.input = joined(src_words);
   example.output = joined(tgt_words);
@@ -152,7 +162,8 @@ inline viz::ClassScores two_classes(float positive, int gold) {
 
 // A BiGRU / attention-pooling classifier example (optionally a Transformer classifier: with
 // self-attention maps of `layers` × `heads`).
-inline viz::AttentionExample classifier_example(int words, int layers, int heads, const viz::LabelOptions& options,
+inline viz::AttentionExample classifier_example(int words, int layers, int heads,
+                                                const viz::LabelOptions& options,
                                                 std::uint64_t seed) {
   Rng rng(seed);
   const std::vector<std::string> text = sample_words(words, seed);
@@ -166,7 +177,8 @@ inline viz::AttentionExample classifier_example(int words, int layers, int heads
   maps.push_back({"pooling", "pool", random_pooling(1, T, {T}, rng)});
   viz::AttentionExample example;
   example.input = joined(text);
-  example.classes = two_classes(0.5f + 0.45f * (rng.uniform() - 0.5f) * 2, static_cast<int>(seed % 2));
+  example.classes =
+      two_classes(0.5f + 0.45f * (rng.uniform() - 0.5f) * 2, static_cast<int>(seed % 2));
   viz::add_classifier_attention(maps, 0, tokens, options, example);
   return example;
 }
@@ -180,7 +192,8 @@ inline viz::AttentionExample han_example(int sentences, int words, const viz::La
   std::vector<Index> lengths;
   Index L = 0;
   for (int n = 0; n < sentences; ++n) {
-    const std::vector<std::string> s = sample_words(3 + static_cast<int>(rng.randint(0, words - 2)), seed + 7 * n);
+    const std::vector<std::string> s =
+        sample_words(3 + static_cast<int>(rng.randint(0, words - 2)), seed + 7 * n);
     tokens.sentences.push_back(pieces_of(s));
     lengths.push_back(tokens.sentences.back().size());
     L = std::max(L, lengths.back());
@@ -225,7 +238,9 @@ inline std::string xml_problem(const std::string& s) {
     if (e.size() > 1 && e[0] == '#') {
       const bool hex = e[1] == 'x';
       for (std::size_t j = hex ? 2 : 1; j < e.size(); ++j)
-        if (!(hex ? std::isxdigit(static_cast<unsigned char>(e[j])) : std::isdigit(static_cast<unsigned char>(e[j])))) return false;
+        if (!(hex ? std::isxdigit(static_cast<unsigned char>(e[j]))
+                  : std::isdigit(static_cast<unsigned char>(e[j]))))
+          return false;
       return e.size() > (hex ? 2u : 1u);
     }
     return false;
@@ -239,7 +254,8 @@ inline std::string xml_problem(const std::string& s) {
         i = end + 1;
         continue;
       }
-      if (open.empty() && !std::isspace(static_cast<unsigned char>(s[i]))) return fail("text outside the root");
+      if (open.empty() && !std::isspace(static_cast<unsigned char>(s[i])))
+        return fail("text outside the root");
       ++i;
       continue;
     }
@@ -308,10 +324,13 @@ inline std::string xml_problem(const std::string& s) {
 inline void expect_well_formed_xml(const std::string& text, const std::string& name) {
   EXPECT_EQ(xml_problem(text), "") << name;
   if (std::filesystem::exists("/usr/bin/xmllint")) {
-    const auto path = std::filesystem::temp_directory_path() /
-                      ("heed_viz_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" + name);
+    const auto path =
+        std::filesystem::temp_directory_path() /
+        ("heed_viz_" + std::to_string(::testing::UnitTest::GetInstance()->random_seed()) + "_" +
+         name);
     std::ofstream(path) << text;
-    const int status = std::system(("/usr/bin/xmllint --noout '" + path.string() + "' 2>/dev/null").c_str());
+    const int status =
+        std::system(("/usr/bin/xmllint --noout '" + path.string() + "' 2>/dev/null").c_str());
     EXPECT_EQ(status, 0) << name << ": xmllint rejects it";
     std::filesystem::remove(path);
   }

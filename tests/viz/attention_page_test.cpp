@@ -35,7 +35,8 @@ TEST(AttentionPage, EmbedsEveryLayerAndHead) {
   const AttentionPage page = mixed_page({});
   const std::string html = attention_page_html(page);
   EXPECT_TRUE(html.starts_with("<!DOCTYPE html>"));
-  EXPECT_NE(html.find("<div id=\"heed-status\" data-state=\"loading\" hidden></div>"), std::string::npos);
+  EXPECT_NE(html.find("<div id=\"heed-status\" data-state=\"loading\" hidden></div>"),
+            std::string::npos);
   const json data = embedded_data(html);
   ASSERT_EQ(data["examples"].size(), 4u);
   EXPECT_EQ(data["colormap"].size(), 256u);
@@ -72,7 +73,8 @@ void expect_rows_sum_to_one(const json& data, bool hidden_special) {
     for (const json& g : example["heatmaps"]) {
       const std::size_t R = g["rows"].size(), C = g["cols"].size();
       const bool complete = g["complete_rows"];
-      EXPECT_EQ(complete, !(hidden_special && g["title"] == "Decoder self-attention")) << g["title"];
+      EXPECT_EQ(complete, !(hidden_special && g["title"] == "Decoder self-attention"))
+          << g["title"];
       for (const json& layer : g["values"])
         for (const json& head : layer)
           for (std::size_t r = 0; r < R; ++r) {
@@ -106,9 +108,9 @@ TEST(AttentionPage, WrittenRowsSumToOne) {
 }
 
 TEST(AttentionPage, HiddenSpecialTokensLeaveRowsAtMostOne) {
-  expect_rows_sum_to_one(
-      embedded_data(attention_page_html(mixed_page({.unit = TokenUnit::kWords, .hide_special = true}))),
-      true);
+  expect_rows_sum_to_one(embedded_data(attention_page_html(
+                             mixed_page({.unit = TokenUnit::kWords, .hide_special = true}))),
+                         true);
 }
 
 TEST(AttentionPage, TextCannotBreakOutOfTheDataScript) {
@@ -147,12 +149,14 @@ TEST(AttentionPage, SelftestCounts) {
   EXPECT_EQ(counts.sentences, 3);
   EXPECT_EQ(counts.hovers, 3 + 1 + 1);  // one per heatmap group
   long tokens = static_cast<long>(page.examples[2].token_weights[0].labels.size());
-  for (const TokenWeights& tw : page.examples[3].token_weights) tokens += static_cast<long>(tw.labels.size());
+  for (const TokenWeights& tw : page.examples[3].token_weights)
+    tokens += static_cast<long>(tw.labels.size());
   EXPECT_EQ(counts.tokens, tokens);
 }
 
 TEST(AttentionPage, WritesTheFile) {
-  const auto path = std::filesystem::temp_directory_path() / "heed_viz_page_test" / "sub" / "page.html";
+  const auto path =
+      std::filesystem::temp_directory_path() / "heed_viz_page_test" / "sub" / "page.html";
   std::filesystem::remove_all(path.parent_path().parent_path());
   write_attention_page(path, mixed_page({}));
   std::ifstream in(path);

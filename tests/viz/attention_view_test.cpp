@@ -19,9 +19,9 @@ Tensor coded(Index B, Index H, Index T, Index S) {
 }
 
 TranslationTokens small_tokens() {
-  return {TokenAxis{{W + "a", W + "b"}, {false, false}},              // source: 2
-          TokenAxis{{"<s>", W + "x", "y"}, {true, false, false}},     // decoder input: 3
-          TokenAxis{{W + "x", "y", "</s>"}, {false, false, true}}};   // output: 3
+  return {TokenAxis{{W + "a", W + "b"}, {false, false}},             // source: 2
+          TokenAxis{{"<s>", W + "x", "y"}, {true, false, false}},    // decoder input: 3
+          TokenAxis{{W + "x", "y", "</s>"}, {false, false, true}}};  // output: 3
 }
 
 TEST(TranslationHeatmaps, GroupsLayersInOrderAndCutsPadding) {
@@ -55,9 +55,11 @@ TEST(TranslationHeatmaps, GroupsLayersInOrderAndCutsPadding) {
 TEST(TranslationHeatmaps, WordsAndHiddenSpecials) {
   const TranslationTokens tokens = small_tokens();
   Rng rng(5);
-  AttentionMaps maps{{"decoder.attention", "cross", testing::random_attention(1, 0, 3, 2, {3}, {2}, false, rng)},
-                     {"decoder.self", "self", testing::random_attention(1, 0, 3, 3, {3}, {3}, true, rng)}};
-  const auto groups = translation_heatmaps(maps, 0, tokens, {.unit = TokenUnit::kWords, .hide_special = true});
+  AttentionMaps maps{
+      {"decoder.attention", "cross", testing::random_attention(1, 0, 3, 2, {3}, {2}, false, rng)},
+      {"decoder.self", "self", testing::random_attention(1, 0, 3, 3, {3}, {3}, true, rng)}};
+  const auto groups =
+      translation_heatmaps(maps, 0, tokens, {.unit = TokenUnit::kWords, .hide_special = true});
   ASSERT_EQ(groups.size(), 2u);
   EXPECT_EQ(groups[0].title, "Attention");  // an RNN's single map
   EXPECT_EQ(groups[0].heads, 1);
@@ -73,13 +75,15 @@ TEST(TranslationHeatmaps, WordsAndHiddenSpecials) {
 TEST(TranslationHeatmaps, RejectsUnknownMapsAndShortMaps) {
   const TranslationTokens tokens = small_tokens();
   AttentionMaps unknown{{"pooling", "pool", Tensor::zeros(Shape{1, 3})}};
-  EXPECT_THROW_MSG(translation_heatmaps(unknown, 0, tokens, {}),
-                   "translation_heatmaps: attention map 'pooling' of kind 'pool' has no known axes");
+  EXPECT_THROW_MSG(
+      translation_heatmaps(unknown, 0, tokens, {}),
+      "translation_heatmaps: attention map 'pooling' of kind 'pool' has no known axes");
   AttentionMaps short_map{{"decoder.attention", "cross", Tensor::zeros(Shape{1, 2, 2})}};
   EXPECT_THROW_MSG(translation_heatmaps(short_map, 0, tokens, {}),
                    "attention map 'decoder.attention' is 2x2 per head but 3x2 tokens were given");
   AttentionMaps batch{{"decoder.attention", "cross", Tensor::zeros(Shape{1, 3, 2})}};
-  EXPECT_THROW_MSG(translation_heatmaps(batch, 1, tokens, {}), "'decoder.attention': no batch row 1 (B=1)");
+  EXPECT_THROW_MSG(translation_heatmaps(batch, 1, tokens, {}),
+                   "'decoder.attention': no batch row 1 (B=1)");
 }
 
 TEST(ClassifierAttention, PoolingSelfAttentionAndHan) {
@@ -87,9 +91,11 @@ TEST(ClassifierAttention, PoolingSelfAttentionAndHan) {
   Rng rng(7);
   AttentionExample flat;
   const Tensor pool = Tensor::from_vector(Shape{1, 5}, {0.1f, 0.2f, 0.3f, 0.4f, 0.f});
-  AttentionMaps maps{{"encoder.layers.0.self_attn", "self", testing::random_attention(1, 2, 5, 5, {4}, {4}, false, rng)},
+  AttentionMaps maps{{"encoder.layers.0.self_attn", "self",
+                      testing::random_attention(1, 2, 5, 5, {4}, {4}, false, rng)},
                      {"pooling", "pool", pool}};
-  add_classifier_attention(maps, 0, {.tokens = text, .sentences = {}}, {.unit = TokenUnit::kWords}, flat);
+  add_classifier_attention(maps, 0, {.tokens = text, .sentences = {}}, {.unit = TokenUnit::kWords},
+                           flat);
   ASSERT_EQ(flat.token_weights.size(), 1u);
   EXPECT_EQ(flat.token_weights[0].labels, (std::vector<std::string>{"very", "good", "film"}));
   EXPECT_FLOAT_EQ(flat.token_weights[0].weights[1], 0.5f);  // goo + d
@@ -101,16 +107,18 @@ TEST(ClassifierAttention, PoolingSelfAttentionAndHan) {
   AttentionExample han;
   const TokenAxis s1{{W + "bad"}, {false}}, s2{{W + "not", W + "good"}, {false, false}};
   Tensor words = Tensor::from_vector(Shape{1, 3, 2}, {1.f, 0.f, 0.3f, 0.7f, 0.f, 0.f});
-  AttentionMaps han_maps{{"word_attention", "word", words},
-                         {"sentence_attention", "sentence", Tensor::from_vector(Shape{1, 3}, {0.4f, 0.6f, 0.f})}};
+  AttentionMaps han_maps{
+      {"word_attention", "word", words},
+      {"sentence_attention", "sentence", Tensor::from_vector(Shape{1, 3}, {0.4f, 0.6f, 0.f})}};
   add_classifier_attention(han_maps, 0, {.tokens = {}, .sentences = {s1, s2}}, {}, han);
   ASSERT_EQ(han.token_weights.size(), 2u);
   EXPECT_EQ(han.token_weights[1].weights, (std::vector<float>{0.3f, 0.7f}));
   EXPECT_EQ(han.sentence_weights, (std::vector<float>{0.4f, 0.6f}));
 
   AttentionMaps bad{{"x", "cross", Tensor::zeros(Shape{1, 2, 2})}};
-  EXPECT_THROW_MSG(add_classifier_attention(bad, 0, {.tokens = text, .sentences = {}}, {}, han),
-                   "add_classifier_attention: attention map 'x' of kind 'cross' is not a classifier's");
+  EXPECT_THROW_MSG(
+      add_classifier_attention(bad, 0, {.tokens = text, .sentences = {}}, {}, han),
+      "add_classifier_attention: attention map 'x' of kind 'cross' is not a classifier's");
 }
 
 }  // namespace

@@ -23,7 +23,8 @@ namespace fs = std::filesystem;
 // A small SentencePiece model over the quickstart data (dates and reviews), trained once.
 const Tokenizer& tokenizer() {
   static const Tokenizer tok = [] {
-    const fs::path dir = fs::temp_directory_path() / ("heed_viz_model_test_" + std::to_string(::getpid()));
+    const fs::path dir =
+        fs::temp_directory_path() / ("heed_viz_model_test_" + std::to_string(::getpid()));
     fs::create_directories(dir);
     TokenizerTrainOptions options;
     options.input_files = {std::string(HEED_SOURCE_DIR) + "/data/dates/train.src",
@@ -67,7 +68,8 @@ TEST(TranslationAttentionPage, TransformerEveryLayerAndHeadForTheDecodedOutput) 
   model.train();
   AttentionRunOptions options;
   options.decode.max_len_b = 6;  // untrained: keep the outputs short
-  const AttentionPage page = translation_attention_page(model, tokenizer(), tokenizer(), kDates, options);
+  const AttentionPage page =
+      translation_attention_page(model, tokenizer(), tokenizer(), kDates, options);
   EXPECT_TRUE(model.is_training());  // restored
   ASSERT_EQ(page.examples.size(), 3u);
 
@@ -79,10 +81,11 @@ TEST(TranslationAttentionPage, TransformerEveryLayerAndHeadForTheDecodedOutput) 
   Hypothesis hypothesis;
   {
     NoGradGuard no_grad;
-    hypothesis = decode(model, IntTensor::from_vector(Shape{1, static_cast<Index>(src.size())}, src),
-                        IntTensor::from_vector(Shape{1}, {static_cast<std::int32_t>(src.size())}),
-                        {.beam_size = 1, .max_len_b = 6, .return_attention = true})
-                     .front();
+    hypothesis =
+        decode(model, IntTensor::from_vector(Shape{1, static_cast<Index>(src.size())}, src),
+               IntTensor::from_vector(Shape{1}, {static_cast<std::int32_t>(src.size())}),
+               {.beam_size = 1, .max_len_b = 6, .return_attention = true})
+            .front();
   }
   EXPECT_EQ(e.output, tokenizer().decode(hypothesis.tokens));
   EXPECT_EQ(e.alignment, hypothesis_alignment(hypothesis, src, tokenizer(), tokenizer()));
@@ -122,7 +125,8 @@ TEST(TranslationAttentionPage, RnnHasOneMatrixAndWordsDropTheMarks) {
   AttentionRunOptions options;
   options.decode = {.beam_size = 2, .max_len_b = 5};
   options.labels = {.unit = TokenUnit::kWords, .hide_special = true};
-  const AttentionPage page = translation_attention_page(model, tokenizer(), tokenizer(), {kDates[1]}, options);
+  const AttentionPage page =
+      translation_attention_page(model, tokenizer(), tokenizer(), {kDates[1]}, options);
   ASSERT_EQ(page.examples.size(), 1u);
   ASSERT_EQ(page.examples[0].heatmaps.size(), 1u);
   const HeatmapGroup& g = page.examples[0].heatmaps[0];
@@ -130,7 +134,8 @@ TEST(TranslationAttentionPage, RnnHasOneMatrixAndWordsDropTheMarks) {
   EXPECT_EQ(g.layer_names, (std::vector<std::string>{"decoder.attention"}));
   EXPECT_EQ(g.heads, 1);
   EXPECT_EQ(g.col_labels, (std::vector<std::string>{"11", "may", "2035"}));
-  for (const std::string& label : g.row_labels) EXPECT_EQ(label.find(kWordStart), std::string::npos);
+  for (const std::string& label : g.row_labels)
+    EXPECT_EQ(label.find(kWordStart), std::string::npos);
   EXPECT_EQ(page.notes[1], "special tokens hidden (rows may sum to < 1)");
   EXPECT_EQ(page.notes[2], "beam search (2)");
   // Alignment: one link per output word, source word indices < 3.
@@ -139,7 +144,12 @@ TEST(TranslationAttentionPage, RnnHasOneMatrixAndWordsDropTheMarks) {
   EXPECT_TRUE(std::regex_match(a, format)) << a;
 }
 
-ClassifierSetup two_classes() { return {.class_names = {"negative", "positive"}, .hierarchical = false, .limits = {}, .max_length = 0}; }
+ClassifierSetup two_classes() {
+  return {.class_names = {"negative", "positive"},
+          .hierarchical = false,
+          .limits = {},
+          .max_length = 0};
+}
 
 TEST(ClassificationAttentionPage, PoolingWeightsAndProbabilities) {
   BiGruAttentionOptions o;
@@ -150,7 +160,8 @@ TEST(ClassificationAttentionPage, PoolingWeightsAndProbabilities) {
   o.num_classes = 2;
   BiGruAttentionClassifier model(o, 5);
   const std::vector<std::string> texts{"we loved the food.", ""};
-  const AttentionPage page = classification_attention_page(model, tokenizer(), two_classes(), texts, {}, {1, 0});
+  const AttentionPage page =
+      classification_attention_page(model, tokenizer(), two_classes(), texts, {}, {1, 0});
   ASSERT_EQ(page.examples.size(), 2u);
   const AttentionExample& e = page.examples[0];
   EXPECT_EQ(e.classes.names, two_classes().class_names);
@@ -166,8 +177,11 @@ TEST(ClassificationAttentionPage, PoolingWeightsAndProbabilities) {
   // An empty text is one <unk>, as the classifier reads it in training.
   EXPECT_EQ(page.examples[1].token_weights[0].labels, (std::vector<std::string>{"<unk>"}));
 
-  EXPECT_THROW_MSG(classification_attention_page(model, tokenizer(), {.class_names = {"a"}, .hierarchical = false, .limits = {}, .max_length = 0}, texts, {}),
-                   "classification_attention_page: 1 class names for a model of 2 classes");
+  EXPECT_THROW_MSG(
+      classification_attention_page(
+          model, tokenizer(),
+          {.class_names = {"a"}, .hierarchical = false, .limits = {}, .max_length = 0}, texts, {}),
+      "classification_attention_page: 1 class names for a model of 2 classes");
 }
 
 TEST(ClassificationAttentionPage, HierarchicalSentencesAndWords) {
@@ -207,14 +221,17 @@ TEST(ClassificationAttentionPage, TransformerClassifierSelfAttentionAndPooling) 
   o.pooling = ClassifierPooling::kAttention;
   o.num_classes = 2;
   TransformerClassifier model(o, 11);
-  const fs::path path = fs::temp_directory_path() / ("heed_viz_tc_" + std::to_string(::getpid())) / "a.html";
-  write_attention_page(path, model, tokenizer(), two_classes(), {"i hated the cast but we liked the film"}, {});
+  const fs::path path =
+      fs::temp_directory_path() / ("heed_viz_tc_" + std::to_string(::getpid())) / "a.html";
+  write_attention_page(path, model, tokenizer(), two_classes(),
+                       {"i hated the cast but we liked the film"}, {});
   std::ifstream in(path);
   std::stringstream html;
   html << in.rdbuf();
   EXPECT_NE(html.str().find("\"title\":\"Self-attention\""), std::string::npos);
   fs::remove_all(path.parent_path());
-  const AttentionPage page = classification_attention_page(model, tokenizer(), two_classes(), {"we liked the film"}, {});
+  const AttentionPage page =
+      classification_attention_page(model, tokenizer(), two_classes(), {"we liked the film"}, {});
   ASSERT_EQ(page.examples[0].heatmaps.size(), 1u);
   EXPECT_EQ(page.examples[0].heatmaps[0].layers(), 2);
   EXPECT_EQ(page.examples[0].heatmaps[0].heads, 4);
@@ -223,7 +240,8 @@ TEST(ClassificationAttentionPage, TransformerClassifierSelfAttentionAndPooling) 
   // Over the heatmap limit: the pooling stays, the heatmaps go, and the page says so.
   AttentionRunOptions small;
   small.max_heatmap_tokens = 3;
-  const AttentionPage limited = classification_attention_page(model, tokenizer(), two_classes(), {"we liked the film"}, small);
+  const AttentionPage limited = classification_attention_page(model, tokenizer(), two_classes(),
+                                                              {"we liked the film"}, small);
   EXPECT_TRUE(limited.examples[0].heatmaps.empty());
   EXPECT_EQ(limited.examples[0].token_weights.size(), 1u);
   EXPECT_EQ(limited.notes.back(), "heatmaps of inputs over 3 tokens left out");

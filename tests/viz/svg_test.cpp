@@ -37,7 +37,8 @@ TEST(XmlCheck, CatchesWhatItShould) {  // the checker the SVG tests rely on
 
 TEST(HeatmapSvg, WellFormedWithOneCellPerWeightAndTooltips) {
   const Matrix m(2, 3, {0.f, 0.25f, 0.75f, 1.f, 0.f, 0.f});
-  const std::string svg = heatmap_svg(m, {"<s>", "b&c"}, {"x", "y", "z"}, {.title = "T \"1\"", .row_title = "output"});
+  const std::string svg =
+      heatmap_svg(m, {"<s>", "b&c"}, {"x", "y", "z"}, {.title = "T \"1\"", .row_title = "output"});
   testing::expect_well_formed_xml(svg, "heatmap.svg");
   EXPECT_TRUE(svg.starts_with("<svg xmlns=\"http://www.w3.org/2000/svg\""));
   EXPECT_EQ(count(svg, "<title>"), 6);  // one per cell; no label was truncated
@@ -54,12 +55,13 @@ TEST(HeatmapSvg, WellFormedWithOneCellPerWeightAndTooltips) {
 TEST(HeatmapSvg, ColourBarFollowsTheRange) {
   const Matrix m(1, 2, {0.1f, 0.2f});
   const std::string fixed = heatmap_svg(m, {"a"}, {"b", "c"});
-  EXPECT_NE(fixed.find(">1</text>"), std::string::npos);      // top tick of [0, 1]
+  EXPECT_NE(fixed.find(">1</text>"), std::string::npos);  // top tick of [0, 1]
   EXPECT_NE(fixed.find(">0.25</text>"), std::string::npos);
   const std::string stretched = heatmap_svg(m, {"a"}, {"b", "c"}, {.vmax = 0});  // to the maximum
   EXPECT_NE(stretched.find(">0.2</text>"), std::string::npos);
   EXPECT_NE(stretched.find(">0.05</text>"), std::string::npos);
-  EXPECT_NE(stretched.find("fill=\"#fde725\"><title>a \xE2\x86\x92 c: 0.2</title>"), std::string::npos);
+  EXPECT_NE(stretched.find("fill=\"#fde725\"><title>a \xE2\x86\x92 c: 0.2</title>"),
+            std::string::npos);
 }
 
 TEST(HeatmapSvg, FiftyTokenSentenceIsReadable) {
@@ -68,13 +70,16 @@ TEST(HeatmapSvg, FiftyTokenSentenceIsReadable) {
   const Tensor w = testing::random_attention(1, 0, 50, 50, {50}, {50}, false, rng);
   const Matrix m(50, 50, std::vector<float>(w.data(), w.data() + w.numel()));
   std::vector<std::string> labels;
-  for (int i = 0; i < 50; ++i) labels.push_back(i == 7 ? "Donaudampfschifffahrtsgesellschaft" : str("w", i));
+  for (int i = 0; i < 50; ++i)
+    labels.push_back(i == 7 ? "Donaudampfschifffahrtsgesellschaft" : str("w", i));
   const std::string svg = heatmap_svg(m, labels, labels);
   testing::expect_well_formed_xml(svg, "heatmap50.svg");
   EXPECT_NE(svg.find("width=\"12\" height=\"12\""), std::string::npos);
   EXPECT_NE(svg.find("<g font-size=\"9\""), std::string::npos);
-  EXPECT_NE(svg.find("<title>Donaudampfschifffahrtsgesellschaft</title>Donaudampfschif\xE2\x80\xA6</text>"),
-            std::string::npos);
+  EXPECT_NE(
+      svg.find(
+          "<title>Donaudampfschifffahrtsgesellschaft</title>Donaudampfschif\xE2\x80\xA6</text>"),
+      std::string::npos);
   EXPECT_EQ(count(svg, "<rect x="), 2500 + 64 + 2);  // cells, colour bands, frame and bar outline
 }
 
@@ -89,7 +94,8 @@ TEST(TextWeightsSvg, ShadesTokensByWeight) {
                                         {{W + "bad", W + "end"}, {0.8f, 0.2f}}};
   const std::string svg = text_weights_svg(lines, {0.75f, 0.25f}, {.title = "HAN"});
   testing::expect_well_formed_xml(svg, "text.svg");
-  // Shading ∝ sentence weight × word weight, over its maximum 0.75 · 0.5: "good" is 1, "bad" 0.2/0.375.
+  // Shading ∝ sentence weight × word weight, over its maximum 0.75 · 0.5: "good" is 1, "bad"
+  // 0.2/0.375.
   EXPECT_NE(svg.find("<title>" + W + "good: 0.5</title><rect"), std::string::npos);
   EXPECT_NE(svg.find("fill-opacity=\"1\"/><text"), std::string::npos);
   EXPECT_NE(svg.find("fill-opacity=\"0.533\""), std::string::npos);  // 0.25 · 0.8 / 0.375
@@ -108,11 +114,14 @@ TEST(ExampleSvg, PicksTheMapLayerAndHead) {
   const std::string svg = example_svg(e, {.map = "encoder", .layer = 0, .head = 1});
   EXPECT_NE(svg.find("Encoder self-attention, layer 0, head 1"), std::string::npos);
   // Its first cell is head 1's weight (4 decimals in the tooltip).
-  EXPECT_NE(svg.find(": " + detail_number(encoder.at(0, 1)(0, 0)) + "</title></rect>"), std::string::npos);
+  EXPECT_NE(svg.find(": " + detail_number(encoder.at(0, 1)(0, 0)) + "</title></rect>"),
+            std::string::npos);
   EXPECT_THROW_MSG(example_svg(e, {.map = "pool"}), "example_svg: '");
   EXPECT_THROW_MSG(example_svg(e, {.map = "nothing"}), "example_svg: no attention map 'nothing'");
-  EXPECT_THROW_MSG(example_svg(e, {.map = "cross", .layer = 3}), "example_svg: Cross-attention has 3 layers (asked for layer 3)");
-  EXPECT_THROW_MSG(example_svg(e, {.map = "cross", .head = 4}), "example_svg: Cross-attention has 4 heads (asked for head 4)");
+  EXPECT_THROW_MSG(example_svg(e, {.map = "cross", .layer = 3}),
+                   "example_svg: Cross-attention has 3 layers (asked for layer 3)");
+  EXPECT_THROW_MSG(example_svg(e, {.map = "cross", .head = 4}),
+                   "example_svg: Cross-attention has 4 heads (asked for head 4)");
 }
 
 TEST(ExampleSvg, ClassifiersShowTheirShadedText) {

@@ -17,7 +17,8 @@ TokenAxis sentence() {
 
 TEST(TokenSpans, PiecesAsIs) {
   const auto spans = token_spans(sentence(), {});
-  EXPECT_EQ(span_labels(spans), (std::vector<std::string>{W + "Ein", W + "Hund", "e", W + "lief", "</s>"}));
+  EXPECT_EQ(span_labels(spans),
+            (std::vector<std::string>{W + "Ein", W + "Hund", "e", W + "lief", "</s>"}));
   EXPECT_EQ(spans[2].first, 2);
   EXPECT_EQ(spans[2].count, 1);
   EXPECT_TRUE(spans[4].special);
@@ -44,31 +45,35 @@ TEST(TokenSpans, SpecialTokensAreWordsOfTheirOwnAndCanBeHidden) {
 
 TEST(TokenSpans, LoneWordStartKeepsItsMark) {
   const TokenAxis axis{{W, W + "x"}, {false, false}};
-  EXPECT_EQ(span_labels(token_spans(axis, {.unit = TokenUnit::kWords})), (std::vector<std::string>{W, "x"}));
+  EXPECT_EQ(span_labels(token_spans(axis, {.unit = TokenUnit::kWords})),
+            (std::vector<std::string>{W, "x"}));
 }
 
 TEST(TokenSpans, RejectsMismatchedFlags) {
-  EXPECT_THROW_MSG(token_spans(TokenAxis{{"a", "b"}, {false}}, {}), "token_spans: 2 pieces but 1 special flags");
+  EXPECT_THROW_MSG(token_spans(TokenAxis{{"a", "b"}, {false}}, {}),
+                   "token_spans: 2 pieces but 1 special flags");
 }
 
 TEST(MergeSpans, SumsColumnsAndAveragesRows) {
   // Rows: target pieces [A, B1, B2]; columns: source pieces [x, y1, y2]. Words: A | B, x | y.
-  const Matrix m(3, 3, {0.5f, 0.25f, 0.25f,   //
-                        0.1f, 0.6f, 0.3f,     //
-                        0.3f, 0.3f, 0.4f});
+  const Matrix m(3, 3,
+                 {0.5f, 0.25f, 0.25f,  //
+                  0.1f, 0.6f, 0.3f,    //
+                  0.3f, 0.3f, 0.4f});
   const std::vector<TokenSpan> rows{{"A", 0, 1}, {"B", 1, 2}}, cols{{"x", 0, 1}, {"y", 1, 2}};
   const Matrix w = merge_spans(m, rows, cols);
   ASSERT_EQ(w.rows, 2);
   ASSERT_EQ(w.cols, 2);
   EXPECT_FLOAT_EQ(w(0, 0), 0.5f);
-  EXPECT_FLOAT_EQ(w(0, 1), 0.5f);                    // 0.25 + 0.25
-  EXPECT_FLOAT_EQ(w(1, 0), (0.1f + 0.3f) / 2);        // mean over B1, B2 of x
+  EXPECT_FLOAT_EQ(w(0, 1), 0.5f);               // 0.25 + 0.25
+  EXPECT_FLOAT_EQ(w(1, 0), (0.1f + 0.3f) / 2);  // mean over B1, B2 of x
   EXPECT_FLOAT_EQ(w(1, 1), (0.6f + 0.3f + 0.3f + 0.4f) / 2);
 }
 
 TEST(MergeSpans, MergedRowsOfDistributionsStillSumToOne) {
   Rng rng(11);
-  const TokenAxis target = testing::pieces_of({"a", "wonderful", "evening", "outside"}, false, true);
+  const TokenAxis target =
+      testing::pieces_of({"a", "wonderful", "evening", "outside"}, false, true);
   const TokenAxis source = testing::pieces_of({"ein", "wunderbarer", "Abend", "draussen", "."});
   const Tensor w = testing::random_attention(1, 0, target.size(), source.size(), {target.size()},
                                              {source.size()}, false, rng);

@@ -34,7 +34,9 @@ const Series& find(const MetricsHistory& h, const std::string& metric, const std
 TEST(MetricsHistory, EveryNumericKeyBySplit) {
   const MetricsHistory h = history();
   EXPECT_EQ(h.records, 5);
-  EXPECT_EQ(h.series.size(), 9u);  // train: loss lr tokens_per_s grad_norm; valid: loss bleu chrf exact_match seconds
+  EXPECT_EQ(
+      h.series.size(),
+      9u);  // train: loss lr tokens_per_s grad_norm; valid: loss bleu chrf exact_match seconds
   EXPECT_EQ(find(h, "loss", "train").steps, (std::vector<double>{100, 200, 300}));
   EXPECT_EQ(find(h, "loss", "train").values, (std::vector<double>{4.0, 3.5, 3.0}));
   EXPECT_EQ(find(h, "loss", "valid").steps, (std::vector<double>{200, 400}));
@@ -49,7 +51,8 @@ TEST(MetricsHistory, BadLinesNameTheLine) {
   std::istringstream not_json("{\"step\":1}\n{oops\n");
   EXPECT_THROW_MSG(parse_metrics(not_json, "m.jsonl"), "metrics: m.jsonl:2: not JSON");
   std::istringstream no_step("{\"loss\":1}\n");
-  EXPECT_THROW_MSG(parse_metrics(no_step, "m.jsonl"), "metrics: m.jsonl:1: expected a JSON object with a numeric \"step\"");
+  EXPECT_THROW_MSG(parse_metrics(no_step, "m.jsonl"),
+                   "metrics: m.jsonl:1: expected a JSON object with a numeric \"step\"");
   EXPECT_THROW_MSG(read_metrics_history("/nonexistent/metrics.jsonl"), "metrics: cannot read");
 }
 
@@ -57,8 +60,8 @@ TEST(StandardCharts, LossFirstThenMetricsThenRates) {
   const std::vector<Chart> charts = standard_charts(history());
   std::vector<std::string> order;
   for (const Chart& c : charts) order.push_back(c.metric);
-  EXPECT_EQ(order, (std::vector<std::string>{"loss", "bleu", "chrf", "exact_match", "lr", "tokens_per_s",
-                                             "grad_norm", "seconds"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"loss", "bleu", "chrf", "exact_match", "lr",
+                                             "tokens_per_s", "grad_norm", "seconds"}));
   ASSERT_EQ(charts[0].lines.size(), 2u);
   EXPECT_EQ(charts[0].lines[0].split, "train");
   EXPECT_EQ(charts[0].lines[1].split, "valid");
@@ -78,7 +81,9 @@ TEST(LineChartSvg, AxesPointsEpochsLegend) {
   EXPECT_NE(svg.find(">3.2</text>"), std::string::npos);
   EXPECT_NE(svg.find(">400</text>"), std::string::npos);
   int hover = 0;
-  for (std::size_t i = svg.find("class=\"pt\""); i != std::string::npos; i = svg.find("class=\"pt\"", i + 1)) ++hover;
+  for (std::size_t i = svg.find("class=\"pt\""); i != std::string::npos;
+       i = svg.find("class=\"pt\"", i + 1))
+    ++hover;
   EXPECT_EQ(hover, 5);
 }
 
@@ -90,7 +95,9 @@ TEST(LineChartSvg, LongRunsKeepAtMost400HoverPointsAndTheLast) {
   }
   const std::string svg = line_chart_svg(chart, {});
   int hover = 0;
-  for (std::size_t i = svg.find("class=\"pt\""); i != std::string::npos; i = svg.find("class=\"pt\"", i + 1)) ++hover;
+  for (std::size_t i = svg.find("class=\"pt\""); i != std::string::npos;
+       i = svg.find("class=\"pt\"", i + 1))
+    ++hover;
   EXPECT_EQ(hover, 334);  // every 3rd of 1000 (0, 3, ..., 999)
   EXPECT_NE(svg.find("data-step=\"10000\""), std::string::npos);
   EXPECT_NE(svg.find(">10k</text>"), std::string::npos);
@@ -104,7 +111,8 @@ TEST(LineChartSvg, EmptyChartStillDraws) {
 
 TEST(NiceTicks, MultiplesOfOneTwoTwoAndAHalfFive) {
   EXPECT_EQ(nice_ticks(0, 1), (std::vector<double>{0, 0.2, 0.4, 0.6000000000000001, 0.8, 1}));
-  EXPECT_EQ(nice_ticks(3.2, 9.1), (std::vector<double>{2, 4, 6, 8, 10}));  // loose: covers the range
+  EXPECT_EQ(nice_ticks(3.2, 9.1),
+            (std::vector<double>{2, 4, 6, 8, 10}));  // loose: covers the range
   EXPECT_EQ(nice_ticks(0, 10, 4), (std::vector<double>{0, 2.5, 5, 7.5, 10}));
   const std::vector<double> lr = nice_ticks(1e-4, 5e-4);
   ASSERT_EQ(lr.size(), 5u);
@@ -118,7 +126,9 @@ TEST(TrainingCurvesHtml, OneChartPerMetric) {
   const std::string html = training_curves_html(history(), "run <x>");
   EXPECT_NE(html.find("<title>run &lt;x&gt;</title>"), std::string::npos);
   int charts = 0;
-  for (std::size_t i = html.find("<svg class=\"chart\""); i != std::string::npos; i = html.find("<svg class=\"chart\"", i + 1)) ++charts;
+  for (std::size_t i = html.find("<svg class=\"chart\""); i != std::string::npos;
+       i = html.find("<svg class=\"chart\"", i + 1))
+    ++charts;
   EXPECT_EQ(charts, 8);
   EXPECT_NE(html.find("id=\"heed-status\""), std::string::npos);
   EXPECT_EQ(html.find("https:"), std::string::npos);

@@ -51,7 +51,7 @@ struct TokenWeights {
 };
 
 struct ClassScores {
-  std::vector<std::string> names;   // class names by id
+  std::vector<std::string> names;    // class names by id
   std::vector<float> probabilities;  // softmax of the logits, by class id
   int predicted = 0;
   int gold = -1;  // -1: unknown

@@ -75,7 +75,8 @@ void write_attention_page(const std::filesystem::path& path, Seq2SeqModel& model
                           const AttentionRunOptions& options);
 void write_attention_page(const std::filesystem::path& path, ClassifierModel& model,
                           const Tokenizer& tokenizer, const ClassifierSetup& setup,
-                          const std::vector<std::string>& texts, const AttentionRunOptions& options);
+                          const std::vector<std::string>& texts,
+                          const AttentionRunOptions& options);
 
 // The hard word alignment (alignment.h) of a decoded hypothesis whose attention was kept
 // (DecodeOptions::return_attention), given its source ids: "0-0 1-2 ...". Empty for an empty

@@ -13,7 +13,7 @@ namespace heed::viz {
 
 struct HeatmapSvgOptions {
   std::string title = "";
-  std::string note = "";  // a smaller line under the title
+  std::string note = "";       // a smaller line under the title
   std::string row_title = "";  // what the rows are ("output"), written beside the row labels
   std::string col_title = "";  // ... and the columns ("source")
   // Colour range: vmin -> viridis(0), vmax -> viridis(1). vmax <= vmin: the matrix maximum.
@@ -52,8 +52,8 @@ struct ExampleSvgOptions {
   // "multihead_attn"...); empty: the first group (cross-attention for translation). "pool" (or a
   // classifier without heatmaps): the shaded text.
   std::string map = "";
-  int layer = -1;  // -1: the last layer
-  int head = -1;   // -1: the mean of the heads
+  int layer = -1;        // -1: the last layer
+  int head = -1;         // -1: the mean of the heads
   bool stretch = false;  // colours up to the matrix maximum instead of 1
 };
 

@@ -24,7 +24,7 @@ struct Series {
 };
 
 struct EpochStart {
-  double step = 0;   // first logged step with this epoch
+  double step = 0;  // first logged step with this epoch
   double epoch = 0;
 };
 
