@@ -12,6 +12,8 @@ void add_train_command(CLI::App& app);
 void add_eval_command(CLI::App& app);
 void add_translate_command(CLI::App& app);
 void add_classify_command(CLI::App& app);
+void add_attention_command(CLI::App& app);  // attention.cpp
+void add_plot_command(CLI::App& app);       // plot.cpp
 // Subcommands of `heed bench` (bench_train.cpp).
 void add_bench_train_command(CLI::App& bench);
 

@@ -25,6 +25,8 @@ int main(int argc, char** argv) {
   heed::cli::add_eval_command(app);
   heed::cli::add_translate_command(app);
   heed::cli::add_classify_command(app);
+  heed::cli::add_attention_command(app);
+  heed::cli::add_plot_command(app);
   heed::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback

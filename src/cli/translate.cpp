@@ -1,7 +1,10 @@
-// heed translate RUN_DIR|CHECKPOINT [--beam N]
+// heed translate RUN_DIR|CHECKPOINT [--beam N] [--alignment]
 //
 // Translates standard input to standard output, one line per line, in order. Lines are read in
 // chunks and decoded in batches of similar length (one at a time from a terminal).
+//
+// --alignment appends the hard word alignment as Marian does: "translation ||| 0-0 1-2 2-1",
+// source-target word index pairs from 0 (viz/alignment.h, docs/attention.md).
 #include <cstdio>
 #include <iostream>
 #include <string>
@@ -20,6 +23,7 @@ struct TranslateArgs {
   int beam = 0;
   int threads = 0;
   std::int64_t batch_tokens = 0;
+  bool alignment = false;
 };
 
 void run_translate(const TranslateArgs& args) {
@@ -38,8 +42,14 @@ void run_translate(const TranslateArgs& args) {
   std::ios::sync_with_stdio(false);
   for (std::vector<std::string> lines = read_stdin_chunk(); !lines.empty();
        lines = read_stdin_chunk()) {
-    for (const std::string& translation : loaded.translator->translate(lines, options)) {
-      std::cout << translation << '\n';
+    if (args.alignment) {
+      for (const Translator::Aligned& t : loaded.translator->translate_aligned(lines, options)) {
+        std::cout << t.text << " ||| " << t.alignment << '\n';
+      }
+    } else {
+      for (const std::string& translation : loaded.translator->translate(lines, options)) {
+        std::cout << translation << '\n';
+      }
     }
     std::cout.flush();
   }
@@ -63,6 +73,9 @@ void add_translate_command(CLI::App& app) {
       ->add_option("--batch-tokens", args->batch_tokens,
                    "Tokens per batch (default: eval.batch_tokens of the config)")
       ->check(CLI::PositiveNumber);
+  command->add_flag(
+      "--alignment", args->alignment,
+      "Append \" ||| \" and the hard word alignment (Marian's i-j source-target pairs)");
   command->callback([args] { run_translate(*args); });
 }
 

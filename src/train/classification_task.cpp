@@ -9,6 +9,7 @@
 #include "heed/train/model_factory.h"
 #include "heed/train/task.h"
 #include "heed/train/text_classifier.h"
+#include "heed/viz/model_attention.h"
 #include "train/task_common.h"
 
 namespace heed {
@@ -137,6 +138,18 @@ class ClassificationTask final : public Task {
           str("predicted ", labels[run.predicted[i]], ", gold ", labels[run.gold[i]], ": ", shown));
     }
     return v;
+  }
+
+  void write_attention(const std::filesystem::path& path, const std::string& title) override {
+    viz::AttentionRunOptions options;
+    options.title = title;
+    const viz::ClassifierSetup setup{.class_names = config_.data.classification.labels,
+                                     .hierarchical = kDocuments,
+                                     .limits = document_limits(config_),
+                                     .max_length = config_.data.max_length};
+    const std::size_t n = std::min<std::size_t>(kAttentionInputs, valid_texts_.size());
+    viz::write_attention_page(path, *build_.model, tokenizer_, setup,
+                              {valid_texts_.begin(), valid_texts_.begin() + n}, options);
   }
 
  private:

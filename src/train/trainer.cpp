@@ -369,6 +369,14 @@ class Session {
     }
     (*log_)(line);
     for (const std::string& sample : v.samples) (*log_)("  " + sample);
+    // What the model attends to on a few validation inputs: RUN_DIR/attention/step_<N>.html. A
+    // page that cannot be written is reported, and training goes on.
+    try {
+      task_->write_attention(run_.attention_dir() / str("step_", step, ".html"),
+                             str("attention at step ", step));
+    } catch (const Error& e) {
+      (*log_)(str("attention page not written: ", e.what()));
+    }
     return improved;
   }
 

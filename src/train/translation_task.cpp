@@ -8,6 +8,7 @@
 #include "heed/train/model_factory.h"
 #include "heed/train/task.h"
 #include "heed/train/translator.h"
+#include "heed/viz/model_attention.h"
 #include "train/task_common.h"
 
 namespace heed {
@@ -179,6 +180,20 @@ class TranslationTask final : public Task {
       v.samples.push_back(str("  hyp: ", hypotheses[i]));
     }
     return v;
+  }
+
+  void write_attention(const std::filesystem::path& path, const std::string& title) override {
+    viz::AttentionRunOptions options;
+    options.title = title;
+    options.decode = {.beam_size = 1,  // as validation decodes
+                      .length_penalty = 0.f,
+                      .max_len_a = static_cast<float>(config_.eval.max_len_a),
+                      .max_len_b = config_.eval.max_len_b,
+                      .max_len = config_.eval.max_len};
+    options.max_source_length = config_.eval.max_len;
+    const std::size_t n = std::min<std::size_t>(kAttentionInputs, valid_text_.size());
+    viz::write_attention_page(path, *build_.model, source_tokenizer_, target_tokenizer_,
+                              {valid_text_.begin(), valid_text_.begin() + n}, options);
   }
 
  private:

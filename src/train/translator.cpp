@@ -7,6 +7,7 @@
 #include "heed/eval/bleu.h"
 #include "heed/eval/chrf.h"
 #include "heed/util/check.h"
+#include "heed/viz/model_attention.h"
 
 namespace heed {
 
@@ -32,11 +33,10 @@ std::vector<std::string> Translator::translate(const std::vector<std::string>& s
   return translate_ids(ids, options, progress);
 }
 
-std::vector<std::string> Translator::translate_ids(
-    const std::vector<std::vector<std::int32_t>>& sources, const TranslateOptions& options,
-    Progress* progress) const {
+template <typename Done>
+void Translator::decode_all(const std::vector<std::vector<std::int32_t>>& sources,
+                            const TranslateOptions& options, Progress* progress, Done done) const {
   const auto N = static_cast<std::int64_t>(sources.size());
-  std::vector<std::string> out(sources.size());
   auto length = [&](std::int64_t i) {
     const auto n = static_cast<std::int64_t>(sources[i].size());
     return options.max_source_length > 0 ? std::min<std::int64_t>(n, options.max_source_length) : n;
@@ -69,13 +69,41 @@ std::vector<std::string> Translator::translate_ids(
     }
     const std::vector<Hypothesis> hypotheses = decode(model_, src, src_lengths, options.decode);
     for (std::int64_t b = 0; b < B; ++b) {
-      const std::vector<int>& tokens = hypotheses[b].tokens;
-      out[order[next + b]] =
-          target_.decode(std::vector<std::int32_t>(tokens.begin(), tokens.end()));
+      const std::int64_t i = order[next + b];
+      done(i, hypotheses[b],
+           std::vector<std::int32_t>(sources[i].begin(), sources[i].begin() + length(i)));
     }
     if (progress) progress->advance(B);
     next = end;
   }
+}
+
+std::vector<std::string> Translator::translate_ids(
+    const std::vector<std::vector<std::int32_t>>& sources, const TranslateOptions& options,
+    Progress* progress) const {
+  std::vector<std::string> out(sources.size());
+  decode_all(sources, options, progress,
+             [&](std::int64_t i, const Hypothesis& h, const std::vector<std::int32_t>&) {
+               out[i] = target_.decode(std::vector<std::int32_t>(h.tokens.begin(), h.tokens.end()));
+             });
+  return out;
+}
+
+std::vector<Translator::Aligned> Translator::translate_aligned(
+    const std::vector<std::string>& sources, const TranslateOptions& options,
+    Progress* progress) const {
+  std::vector<std::vector<std::int32_t>> ids(sources.size());
+#pragma omp parallel for schedule(dynamic, 64)
+  for (std::size_t i = 0; i < sources.size(); ++i) ids[i] = source_.encode(sources[i]);
+  TranslateOptions with_attention = options;
+  with_attention.decode.return_attention = true;
+  std::vector<Aligned> out(sources.size());
+  decode_all(ids, with_attention, progress,
+             [&](std::int64_t i, const Hypothesis& h, const std::vector<std::int32_t>& source) {
+               out[i] = {
+                   target_.decode(std::vector<std::int32_t>(h.tokens.begin(), h.tokens.end())),
+                   viz::hypothesis_alignment(h, source, source_, target_)};
+             });
   return out;
 }
 

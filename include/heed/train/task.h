@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <memory>
@@ -63,6 +64,11 @@ class Task {
 
   // Evaluates the validation set in evaluation mode (no dropout) and returns to training mode.
   virtual Validation validate() = 0;
+
+  // Writes the attention page (viz/model_attention.h) of the first kAttentionInputs validation
+  // inputs to `path`, in evaluation mode: what the model attends to, as training goes on.
+  static constexpr int kAttentionInputs = 4;
+  virtual void write_attention(const std::filesystem::path& path, const std::string& title) = 0;
 };
 
 // Builds the task of `config`: reads the data, trains the tokenizer into the run directory (or

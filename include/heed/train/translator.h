@@ -37,10 +37,26 @@ class Translator {
                                          const TranslateOptions& options,
                                          Progress* progress = nullptr) const;
 
+  // translate() with the hard word alignment of each translation (viz/alignment.h: Marian's
+  // "i-j" source-target word pairs), from the decoder's own attention of the chosen hypothesis.
+  struct Aligned {
+    std::string text;
+    std::string alignment;
+  };
+  std::vector<Aligned> translate_aligned(const std::vector<std::string>& sources,
+                                         const TranslateOptions& options,
+                                         Progress* progress = nullptr) const;
+
   const Tokenizer& source_tokenizer() const { return source_; }
   const Tokenizer& target_tokenizer() const { return target_; }
 
  private:
+  // Decodes every non-empty source (cut to max_source_length) in batches of similar length and
+  // calls done(i, hypothesis, source ids as decoded) for each.
+  template <typename Done>
+  void decode_all(const std::vector<std::vector<std::int32_t>>& sources,
+                  const TranslateOptions& options, Progress* progress, Done done) const;
+
   Tokenizer source_;
   Tokenizer target_;
   Seq2SeqModel& model_;
