@@ -14,6 +14,7 @@ void add_translate_command(CLI::App& app);
 void add_classify_command(CLI::App& app);
 void add_attention_command(CLI::App& app);  // attention.cpp
 void add_plot_command(CLI::App& app);       // plot.cpp
+void add_average_command(CLI::App& app);    // average.cpp
 // Subcommands of `heed bench` (bench_train.cpp).
 void add_bench_train_command(CLI::App& bench);
 

@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   heed::cli::add_classify_command(app);
   heed::cli::add_attention_command(app);
   heed::cli::add_plot_command(app);
+  heed::cli::add_average_command(app);
   heed::cli::add_bench_command(app);
   try {
     app.parse(argc, argv);  // runs the chosen subcommand's callback

@@ -33,7 +33,7 @@ const std::set<std::string>& metadata_keys() {
 
 // Metadata keys a checkpoint may have (older checkpoints lack them).
 const std::set<std::string>& optional_metadata_keys() {
-  static const std::set<std::string> keys = {"trainer"};
+  static const std::set<std::string> keys = {"trainer", "averaged_from"};
   return keys;
 }
 
@@ -373,6 +373,9 @@ TrainingState load_checkpoint(const std::filesystem::path& path, Module& model,
   const std::string where = "checkpoint " + path.string();
   CheckpointInfo info;
   SafetensorsFile file = read_verified(path, &info);
+  CHECK(!file.content.metadata.contains("averaged_from"), where,
+        ": an average of checkpoints (heed average) holds no optimizer state; training "
+        "continues from the run's step_<N> checkpoints");
   CHECK(info.optimizer_name == optimizer.name(), where, ": optimizer state is for \"",
         info.optimizer_name, "\" but this run uses \"", optimizer.name(), "\"");
 
@@ -410,6 +413,65 @@ CheckpointInfo read_checkpoint_info(const std::filesystem::path& path) {
     if (starts_with(entry.name, kModelPrefix)) ++info.parameter_count;
   }
   return info;
+}
+
+// ---- averaging
+
+void average_checkpoints(const std::vector<std::filesystem::path>& inputs,
+                         const std::filesystem::path& output) {
+  CHECK(!inputs.empty(), "average_checkpoints: no checkpoints given");
+  std::vector<std::int64_t> steps;
+  SafetensorsContent average;
+  std::vector<std::vector<double>> sums;  // double: the mean of N floats without drift
+  for (std::size_t k = 0; k < inputs.size(); ++k) {
+    const std::string where = "checkpoint " + inputs[k].string();
+    CheckpointInfo info;
+    SafetensorsFile file = read_verified(inputs[k], &info);
+    steps.push_back(info.state.counters.step);
+    std::vector<std::pair<std::string, Tensor>> model;
+    for (auto& [name, tensor] : file.content.f32) {
+      if (starts_with(name, kModelPrefix)) model.emplace_back(name, tensor);
+    }
+    if (k == 0) {
+      CHECK(!file.content.metadata.contains("averaged_from"), where,
+            " is itself an average; give step_<N> checkpoints");
+      average.metadata = file.content.metadata;
+      for (const auto& [name, tensor] : model) {
+        sums.emplace_back(tensor.data(), tensor.data() + tensor.numel());
+        average.f32.emplace_back(name, Tensor::zeros(tensor.shape()));
+      }
+      continue;
+    }
+    CHECK(file.content.metadata.at("config_hash") == average.metadata.at("config_hash"), where,
+          ": from another run or configuration than ", inputs[0].string(),
+          " (config_hash differs); average checkpoints of one run");
+    CHECK(model.size() == average.f32.size(), where, ": has ", model.size(),
+          " model tensors, ", inputs[0].string(), " has ", average.f32.size());
+    for (std::size_t i = 0; i < model.size(); ++i) {
+      const auto& [name, tensor] = model[i];
+      CHECK(name == average.f32[i].first && tensor.shape() == average.f32[i].second.shape(), where,
+            ": tensor ", name, " ", tensor.shape(), " does not match ", average.f32[i].first, " ",
+            average.f32[i].second.shape(), " of ", inputs[0].string());
+      const float* x = tensor.data();
+      std::vector<double>& sum = sums[i];
+      for (std::size_t j = 0; j < sum.size(); ++j) sum[j] += x[j];
+    }
+    // The newest input's counters describe the average (its step, its training time).
+    if (info.state.counters.step >= steps.front()) {
+      for (const char* key : {"counters", "early_stopping"}) {
+        average.metadata[key] = file.content.metadata.at(key);
+      }
+    }
+  }
+  const double n = static_cast<double>(inputs.size());
+  for (std::size_t i = 0; i < average.f32.size(); ++i) {
+    float* out = average.f32[i].second.data();
+    for (std::size_t j = 0; j < sums[i].size(); ++j) out[j] = static_cast<float>(sums[i][j] / n);
+  }
+  average.metadata["averaged_from"] = json(steps).dump();
+  average.metadata.erase(kChecksumKey);
+  average.metadata[kChecksumKey] = checksum(safetensors_data_crc32(average), average.metadata);
+  write_safetensors(output, average);
 }
 
 }  // namespace heed

@@ -435,6 +435,10 @@ TrainConfig TrainConfig::from_json(ConfigReader& r, TaskKind task) {
   if (r.contains("max_epochs")) c.max_epochs = r.get_int("max_epochs", {.min = 1});
   r.ignore("max_steps");
   r.ignore("max_epochs");
+  if (r.contains("max_minutes")) {
+    c.max_minutes = r.get_float("max_minutes", {.min = 0, .min_exclusive = true});
+  }
+  r.ignore("max_minutes");
   ConfigReader optimizer = r.section("optimizer");
   c.optimizer = read_optimizer(optimizer);
   ConfigReader schedule = r.optional_section("schedule");
@@ -468,6 +472,7 @@ json TrainConfig::to_json() const {
   if (c.bucketing == Bucketing::kChunks) j["chunk_size"] = c.chunk_size;
   j["max_steps"] = c.max_steps ? json(*c.max_steps) : json(nullptr);
   j["max_epochs"] = c.max_epochs ? json(*c.max_epochs) : json(nullptr);
+  j["max_minutes"] = c.max_minutes ? json(*c.max_minutes) : json(nullptr);
   j["optimizer"] = optimizer_to_json(c.optimizer);
   j["schedule"] = schedule_to_json(c.schedule);
   j["label_smoothing"] = c.label_smoothing;
@@ -486,9 +491,9 @@ json TrainConfig::to_json() const {
 }
 
 void TrainConfig::validate(TaskKind task) const {
-  if (!max_steps && !max_epochs) {
+  if (!max_steps && !max_epochs && !max_minutes) {
     throw ConfigError("train.max_steps",
-                      "required key is missing (give max_steps, max_epochs or both)");
+                      "required key is missing (give max_steps, max_epochs or max_minutes)");
   }
   if (optimizer.nesterov && optimizer.momentum == 0) {
     throw ConfigError("train.optimizer.nesterov", "needs momentum > 0");

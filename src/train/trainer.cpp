@@ -183,7 +183,7 @@ class Session {
     }
     log(str("model: ", to_string(config_.model.type), ", ", task_->model().parameter_count(),
             " parameters; ", task_->first_epoch_batches(), " batches per epoch; training for ",
-            total_steps_, " steps"));
+            planned_length()));
   }
 
   TrainResult run() {
@@ -207,7 +207,7 @@ class Session {
       result.outcome = TrainOutcome::kEarlyStopped;
     } else if (done()) {
       (*log_)(str("this run already reached its end (step ", step,
-                  "); raise train.max_steps or train.max_epochs with --set to continue"));
+                  "); raise train.max_steps, train.max_epochs or train.max_minutes with --set to continue"));
     }
 
     const std::int64_t first_step = step;
@@ -311,10 +311,20 @@ class Session {
     return steps;
   }
 
+  // "3000 steps", "60 minutes", "3000 steps or 60 minutes".
+  std::string planned_length() const {
+    const std::optional<double>& minutes = config_.train.max_minutes;
+    const bool steps = total_steps_ != std::numeric_limits<std::int64_t>::max();
+    std::string out = steps ? str(total_steps_, " steps") : "";
+    if (minutes) out += str(steps ? " or " : "", *minutes, " minutes");
+    return out;
+  }
+
   bool done() const {
     const TrainConfig& t = config_.train;
     return (t.max_steps && state_.counters.step >= *t.max_steps) ||
-           (t.max_epochs && task_->completed_epochs() >= *t.max_epochs);
+           (t.max_epochs && task_->completed_epochs() >= *t.max_epochs) ||
+           (t.max_minutes && state_.counters.elapsed_seconds >= *t.max_minutes * 60);
   }
 
   void log_training(float lr) {

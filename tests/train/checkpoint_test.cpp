@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "heed/nn/linear.h"
+#include "heed/ops/shape_ops.h"
 #include "heed/optim/adam.h"
 #include "heed/optim/sgd.h"
 #include "heed/train/atomic_file.h"
@@ -428,6 +429,72 @@ TEST(CheckpointJson, ValuesRoundTrip) {
   const Rng::State rng_back = rng_state_from_json(json::parse(to_json(rng).dump()), "r");
   EXPECT_EQ(rng_back.seed, rng.seed);
   EXPECT_EQ(rng_back.counter, rng.counter);
+}
+
+}  // namespace
+}  // namespace heed
+
+namespace heed {
+namespace {
+
+TEST(CheckpointAverage, ParametersAreTheMeanAndTheResultIsForEvaluationOnly) {
+  TempDir dir;
+  Session session(3);
+  TrainingState state = full_state();
+  std::vector<std::filesystem::path> paths;
+  std::vector<NamedParameters> snapshots;
+  for (int k = 0; k < 3; ++k) {
+    session.train(2);
+    state.counters.step = 2 * (k + 1);
+    paths.push_back(dir / ("step_" + std::to_string(state.counters.step) + ".safetensors"));
+    save_checkpoint(paths.back(), session.model, session.optimizer, state);
+    NamedParameters copy;
+    for (const auto& [name, p] : session.model.named_parameters()) copy.emplace_back(name, clone(p));
+    snapshots.push_back(copy);
+  }
+  const std::filesystem::path average = dir / "average.safetensors";
+  average_checkpoints(paths, average);
+
+  Session loaded(99);
+  const TrainingState info = load_model_weights(average, loaded.model);
+  EXPECT_EQ(info.counters.step, 6);  // the newest input's counters
+  const NamedParameters p = loaded.model.named_parameters();
+  for (std::size_t i = 0; i < p.size(); ++i) {
+    for (Index j = 0; j < p[i].second.numel(); ++j) {
+      const double mean = (static_cast<double>(snapshots[0][i].second.data()[j]) +
+                           snapshots[1][i].second.data()[j] + snapshots[2][i].second.data()[j]) /
+                          3;
+      EXPECT_FLOAT_EQ(p[i].second.data()[j], static_cast<float>(mean)) << p[i].first << "[" << j
+                                                                        << "]";
+    }
+  }
+  const SafetensorsHeader header = read_safetensors_header(average);
+  EXPECT_EQ(header.metadata.at("averaged_from"), "[2,4,6]");
+  for (const SafetensorsEntry& e : header.entries) EXPECT_TRUE(e.name.starts_with("model.")) << e.name;
+  try {
+    load_checkpoint(average, loaded.model, loaded.optimizer);
+    ADD_FAILURE() << "resuming from an average must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("an average of checkpoints"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(CheckpointAverage, RejectsCheckpointsOfAnotherRun) {
+  TempDir dir;
+  Session session(3);
+  TrainingState state = full_state();
+  save_checkpoint(dir / "a.safetensors", session.model, session.optimizer, state);
+  state.config_hash = "fedcba9876543210";
+  save_checkpoint(dir / "b.safetensors", session.model, session.optimizer, state);
+  try {
+    average_checkpoints({dir / "a.safetensors", dir / "b.safetensors"}, dir / "avg.safetensors");
+    ADD_FAILURE() << "averaging two runs must fail";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("b.safetensors: from another run"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir / "avg.safetensors"));
 }
 
 }  // namespace

@@ -189,7 +189,7 @@ TEST(Config, WrongTypesAndRangesNameTheKeyRuleAndValue) {
   c = minimal_translation();
   c["train"].erase("max_steps");
   EXPECT_EQ(files.error(c),
-            "train.max_steps: required key is missing (give max_steps, max_epochs or both)");
+            "train.max_steps: required key is missing (give max_steps, max_epochs or max_minutes)");
   c = minimal_translation();
   c["train"]["early_stopping"] = {{"metric", "accuracy"}};
   EXPECT_NE(files.error(c).find("train.early_stopping.metric: must be one of \"bleu\", \"chrf\", "

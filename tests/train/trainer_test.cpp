@@ -154,6 +154,31 @@ TEST(Trainer, EarlyStoppingStopsAfterPatienceValidationsWithoutImprovement) {
   EXPECT_NE(t.log.find("stopped early"), std::string::npos) << t.log;
 }
 
+TEST(Trainer, MaxMinutesEndsTheRunWithACheckpointAndResumeExtendsIt) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["train"].erase("max_steps");
+  config["train"]["max_minutes"] = 0.01;  // 0.6 s: far fewer steps than the 100,000 below
+  config["train"]["valid_every"] = 100000;
+  const Trained first = train_config(dir.path(), config);
+  EXPECT_EQ(first.result.outcome, TrainOutcome::kFinished);
+  const std::int64_t stopped_at = first.result.step;
+  EXPECT_GT(stopped_at, 0);
+  EXPECT_LT(stopped_at, 100000);
+  EXPECT_NE(first.log.find("training for 0.01 minutes"), std::string::npos) << first.log;
+  // The end of the budget validates and saves, like the end of max_steps.
+  EXPECT_EQ(records(first.metrics, "valid").size(), 1u);
+  EXPECT_TRUE(fs::exists(first.result.run_dir / "checkpoints" /
+                         ("step_" + std::to_string(stopped_at) + ".safetensors")));
+  // A larger budget continues the same run from where it stopped.
+  const fs::path path = testing::write_config(dir.path(), config);
+  std::ostringstream progress;
+  const TrainResult resumed =
+      train(load_config(path, {"train.max_minutes=0.03"}), {.resume = true, .progress = &progress});
+  EXPECT_GT(resumed.step, stopped_at);
+  EXPECT_NE(progress.str().find("resumed from"), std::string::npos) << progress.str();
+}
+
 }  // namespace
 }  // namespace heed
 

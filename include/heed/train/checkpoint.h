@@ -48,6 +48,7 @@
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "heed/data/batcher.h"
 #include "heed/nn/module.h"
@@ -108,6 +109,15 @@ TrainingState load_checkpoint(const std::filesystem::path& path, Module& model,
 // Restores only the model's parameters (for evaluation and decoding); the checksum is verified.
 // Optimizer tensors in the file are ignored.
 TrainingState load_model_weights(const std::filesystem::path& path, Module& model);
+
+// Checkpoint averaging (Vaswani et al. 2017; fairseq's average_checkpoints.py): writes to
+// `output` a checkpoint whose model parameters are the element-wise means of those of `inputs`,
+// all of one run (same config_hash and parameters; errors name the file and the tensor). It holds
+// no optimizer state, records the inputs' steps as metadata "averaged_from" (a JSON list), takes
+// the newest input's counters, and is for evaluation and decoding: load_model_weights reads it,
+// load_checkpoint refuses it.
+void average_checkpoints(const std::vector<std::filesystem::path>& inputs,
+                         const std::filesystem::path& output);
 
 // Reads the metadata only (no tensors, no checksum): fast, for resume checks and listings.
 CheckpointInfo read_checkpoint_info(const std::filesystem::path& path);

@@ -161,6 +161,10 @@ struct TrainConfig {
   std::int64_t chunk_size = 8192;
   std::optional<std::int64_t> max_steps;  // at least one of the two; training ends at the first
   std::optional<std::int64_t> max_epochs;
+  // Wall-clock budget of training (validation included, summed over resumed sessions): the run
+  // ends with a validation and a checkpoint at the first step past it. Not part of the schedule,
+  // so a run stopped at 20 minutes can be resumed with a larger budget and go on unchanged.
+  std::optional<double> max_minutes;
   OptimizerConfig optimizer;
   ScheduleConfig schedule;
   double label_smoothing = 0;

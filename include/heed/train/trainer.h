@@ -32,7 +32,7 @@ struct TrainOptions {
 };
 
 enum class TrainOutcome {
-  kFinished,      // max_steps / max_epochs reached
+  kFinished,      // max_steps / max_epochs / max_minutes reached
   kEarlyStopped,  // patience exhausted
   kInterrupted,   // SIGINT or SIGTERM: checkpoint saved, resume with --resume
 };
