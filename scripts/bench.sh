@@ -19,5 +19,13 @@ if [ ! -f ../shared/bench/peer_torch.py ]; then
   echo "bench: ../shared/bench/peer_torch.py not found: measuring heed only" >&2
   set -- --no-peer "$@"
 fi
+# OpenBLAS 0.3.21 (what Debian's PyTorch uses for fp32 matmuls) does not know every AVX-512 CPU:
+# on an Emerald Rapids guest (family 6 model 207) it falls back to its "Prescott" SSE3 kernels and
+# PyTorch runs ~5x slower. The peer is measured at its best, so name the kernels it should use.
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  if grep -qw avx512_bf16 /proc/cpuinfo; then export OPENBLAS_CORETYPE=Cooperlake
+  elif grep -qw avx512f /proc/cpuinfo; then export OPENBLAS_CORETYPE=SkylakeX
+  fi
+fi
 mkdir -p bench/out
 exec python3 scripts/bench.py --out "bench/out/$(date -u +%Y%m%dT%H%M%SZ).jsonl" "$@"

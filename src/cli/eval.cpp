@@ -1,5 +1,5 @@
 // heed eval RUN_DIR|CHECKPOINT [--split valid|test | --src F --ref F | --data F] [--beam N]
-//           [--out FILE]
+//           [--length-penalty X] [--out FILE]
 //
 // Scores a trained model. Translation: beam search (eval.beam of the run's config unless --beam),
 // detokenized output against the raw references: sacreBLEU's BLEU and chrF, and exact match.
@@ -29,6 +29,7 @@ struct EvalArgs {
   std::string split;
   std::string src, ref, data;
   int beam = 0;
+  double length_penalty = -1;  // < 0: eval.length_penalty of the config
   std::string out;
   int threads = 0;
   std::int64_t batch_tokens = 0;
@@ -63,7 +64,8 @@ void eval_translation(const EvalArgs& args, const RunLocation& location) {
   LoadedTranslator loaded = load_translator(location);
   TranslateOptions options{
       .decode = {.beam_size = args.beam > 0 ? args.beam : config.eval.beam,
-                 .length_penalty = static_cast<float>(config.eval.length_penalty),
+                 .length_penalty = static_cast<float>(
+                     args.length_penalty >= 0 ? args.length_penalty : config.eval.length_penalty),
                  .max_len_a = static_cast<float>(config.eval.max_len_a),
                  .max_len_b = config.eval.max_len_b,
                  .max_len = config.eval.max_len},
@@ -78,8 +80,9 @@ void eval_translation(const EvalArgs& args, const RunLocation& location) {
   const TranslationScores scores = score_translations(hypotheses, references);
   std::printf("model:       %s (step %lld)\n", location.checkpoint.string().c_str(),
               static_cast<long long>(location.step));
-  std::printf("data:        %s, %zu sentences, beam %d\n", split_name(args).c_str(), sources.size(),
-              options.decode.beam_size);
+  std::printf("data:        %s, %zu sentences, beam %d, length penalty %g\n",
+              split_name(args).c_str(), sources.size(), options.decode.beam_size,
+              static_cast<double>(options.decode.length_penalty));
   std::printf("BLEU:        %.2f  (%s)\n", scores.bleu, scores.bleu_signature.c_str());
   std::printf("chrF:        %.2f  (%s)\n", scores.chrf, scores.chrf_signature.c_str());
   std::printf("exact match: %.4f\n", scores.exact_match);
@@ -189,6 +192,10 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
       ->check(CLI::Range(1, 256));
+  command
+      ->add_option("--length-penalty", args->length_penalty,
+                   "Beam search length penalty (default: eval.length_penalty of the config)")
+      ->check(CLI::Range(0.0, 10.0));
   command->add_option("--out", args->out,
                       "Write the translations (or predicted labels) to this file, one per line");
   command->add_option("--threads", args->threads, "Threads (0: all cores)")

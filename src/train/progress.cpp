@@ -3,6 +3,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -206,7 +207,15 @@ std::string TrainProgress::text() const {
   text += " | lr " + format_learning_rate(last_.lr);
   text += " | " + format_rate(tokens_per_second_.rate(), "tok");
   text += " | " + format_duration(started_ ? now - start_time_ : 0);
-  text += " | ETA " + eta(total_steps_ - last_.step, steps_per_second_.rate());
+  std::string until_end = eta(total_steps_ - last_.step, steps_per_second_.rate());
+  if (time_budget_ >= 0 && started_) {
+    const double left = std::max(0.0, time_budget_ - (now - start_time_));
+    const double rate = steps_per_second_.rate();
+    const bool budget_first =
+        !(rate > 0) || left < static_cast<double>(total_steps_ - last_.step) / rate;
+    if (budget_first) until_end = format_duration(left);
+  }
+  text += " | ETA " + until_end;
   return text;
 }
 

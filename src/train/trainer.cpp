@@ -193,6 +193,7 @@ class Session {
     ProgressOptions progress_options;
     progress_options.out = &out_;
     TrainProgress progress(std::max<std::int64_t>(total_steps_, 1), progress_options);
+    if (time_budget_minutes()) progress.set_time_budget(*time_budget_minutes() * 60 - elapsed_before);
     log_->set_progress(&progress);
 
     TrainResult result;
@@ -310,6 +311,8 @@ class Session {
     if (t.max_epochs) steps = std::min(steps, *t.max_epochs * task_->first_epoch_batches());
     return steps;
   }
+
+  const std::optional<double>& time_budget_minutes() const { return config_.train.max_minutes; }
 
   // "3000 steps", "60 minutes", "3000 steps or 60 minutes".
   std::string planned_length() const {

@@ -128,6 +128,21 @@ TEST(TrainProgress, ShowsTheSmoothedLossAndResumedStepCounts) {
   EXPECT_NE(text.find("| 100 tok/s | 10s | ETA 40s"), std::string::npos) << text;
 }
 
+TEST(TrainProgress, ATimeBudgetEndsTheEtaWhenItComesFirst) {
+  FakeClock clock;
+  std::ostringstream out;
+  TrainProgress progress(1000, {.out = &out, .tty = true, .width = 200, .clock = clock.function()});
+  progress.set_time_budget(25);  // seconds left of train.max_minutes
+  for (int step = 1; step <= 11; ++step) {
+    progress.update({.step = step, .epoch = 0, .loss = 1, .lr = 1e-3, .tokens_seen = step});
+    clock.now += 1;
+  }
+  // 1 step/s: 989 steps would take 16m29s, but the budget ends in 25 - 11 = 14 s.
+  EXPECT_NE(progress.text().find("| 11s | ETA 14s"), std::string::npos) << progress.text();
+  progress.set_time_budget(100000);  // the steps end first
+  EXPECT_NE(progress.text().find("| ETA 16m29s"), std::string::npos) << progress.text();
+}
+
 TEST(TrainProgress, PlainOutputPrintsALineEveryLogInterval) {
   FakeClock clock;
   std::ostringstream out;

@@ -132,6 +132,10 @@ class TrainProgress {
   // `total_steps` > 0: the step count the run ends at.
   explicit TrainProgress(std::int64_t total_steps, ProgressOptions options = {});
 
+  // A wall-clock budget (train.max_minutes): the ETA is the earlier of the step count's and the
+  // budget's end, `seconds` after the first update.
+  void set_time_budget(double seconds) { time_budget_ = seconds; }
+
   // Records a step; redraws if due.
   void update(const TrainStatus& status);
   void message(std::string_view text) { line_.message(text); }
@@ -148,6 +152,7 @@ class TrainProgress {
   TrainStatus last_;
   bool started_ = false;
   double start_time_ = 0;
+  double time_budget_ = -1;  // < 0: none
   SmoothedValue loss_;
   RateMeter steps_per_second_;
   RateMeter tokens_per_second_;
