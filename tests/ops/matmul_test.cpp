@@ -4,6 +4,7 @@
 
 #include "heed/autograd/engine.h"
 #include "heed/ops/elementwise.h"
+#include "heed/ops/precision.h"
 #include "ops/kernels/dnnl_matmul.h"
 #include "testing/gradcheck.h"
 
@@ -96,6 +97,42 @@ TEST(Matmul, BadShapes) {
   EXPECT_THROW_MSG(linear(a, Tensor::zeros(Shape{4, 2})), "linear: input features differ");
   EXPECT_THROW_MSG(linear(a, Tensor::zeros(Shape{4, 3}), Tensor::zeros(Shape{5})),
                    "linear: bias must be [4]");
+}
+
+}  // namespace
+}  // namespace heed
+
+namespace heed {
+namespace {
+
+// bf16 matmuls (train.precision "bf16"): operands rounded to bf16 (8 significant bits), fp32
+// accumulation. Values and gradients agree with fp32 to bf16's precision, and the process-wide
+// setting is restored. Skipped where the CPU has no native bf16.
+TEST(MatmulBf16, AgreesWithFp32ToBf16Precision) {
+  if (!cpu_has_bf16()) GTEST_SKIP() << "this CPU has no avx512_bf16: bf16 matmuls not offered";
+  struct Result {
+    Tensor y, dx, dw;
+  };
+  auto run = [](MatmulPrecision precision) {
+    set_matmul_precision(precision);
+    Tensor x = random_input(Shape{64, 96}, 1);
+    Tensor w = random_input(Shape{48, 96}, 2);
+    Tensor b = random_input(Shape{48}, 3);
+    Tensor y = linear(x, w, b);
+    Rng rng(4);
+    backward(y, Tensor::uniform(y.shape(), rng, -1, 1));
+    set_matmul_precision(MatmulPrecision::kF32);
+    return Result{y.detach(), x.grad(), w.grad()};
+  };
+  const Result fp32 = run(MatmulPrecision::kF32);
+  const Result bf16 = run(MatmulPrecision::kBf16);
+  EXPECT_EQ(matmul_precision(), MatmulPrecision::kF32);
+  // Sums of 96 (or 64) products of numbers in [-1, 1) with relative error 2^-8 each.
+  EXPECT_TRUE(all_close(bf16.y, fp32.y, 0.08, 0.02));
+  EXPECT_TRUE(all_close(bf16.dx, fp32.dx, 0.08, 0.02));
+  EXPECT_TRUE(all_close(bf16.dw, fp32.dw, 0.08, 0.02));
+  // ... and really were computed differently (bf16 rounding shows).
+  EXPECT_FALSE(all_close(bf16.y, fp32.y, 1e-6, 1e-6));
 }
 
 }  // namespace
