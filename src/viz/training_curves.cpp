@@ -229,15 +229,23 @@ std::string line_chart_svg(const Chart& chart, const std::vector<EpochStart>& ep
   out << "<text x=\"" << px((left + right) / 2) << "\" y=\"" << H - 6
       << "\" text-anchor=\"middle\" fill=\"#666666\">step</text>\n</g>\n";
 
-  // Epoch starts.
+  // Epoch starts: every boundary is drawn; a label only where it does not run into the previous
+  // one (a long run has dozens of epochs; the hover title names each).
+  constexpr double kEpochLabelWidth = 34;  // "ep 100" at 9 px
+  double last_label_x = -1e9;
   for (const EpochStart& e : epochs) {
     if (e.step < x_lo || e.step > x_hi) continue;
+    const double x = sx(e.step);
     out << "<g><title>epoch " << format_number(e.epoch, 0) << " from step "
-        << format_number(e.step, 0) << "</title><line x1=\"" << px(sx(e.step)) << "\" x2=\""
-        << px(sx(e.step)) << "\" y1=\"" << top << "\" y2=\"" << bottom
-        << "\" stroke=\"#aaaaaa\" stroke-dasharray=\"3,3\"/><text x=\"" << px(sx(e.step) + 3)
-        << "\" y=\"" << top + 10 << "\" font-size=\"9\" fill=\"#888888\">ep "
-        << format_number(e.epoch, 0) << "</text></g>\n";
+        << format_number(e.step, 0) << "</title><line x1=\"" << px(x) << "\" x2=\"" << px(x)
+        << "\" y1=\"" << top << "\" y2=\"" << bottom
+        << "\" stroke=\"#aaaaaa\" stroke-dasharray=\"3,3\"/>";
+    if (x - last_label_x >= kEpochLabelWidth && x + kEpochLabelWidth <= right + 4) {
+      out << "<text x=\"" << px(x + 3) << "\" y=\"" << top + 10
+          << "\" font-size=\"9\" fill=\"#888888\">ep " << format_number(e.epoch, 0) << "</text>";
+      last_label_x = x;
+    }
+    out << "</g>\n";
   }
 
   // Lines.

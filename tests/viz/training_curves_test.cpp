@@ -67,6 +67,27 @@ TEST(StandardCharts, LossFirstThenMetricsThenRates) {
   EXPECT_EQ(charts[0].lines[1].split, "valid");
 }
 
+TEST(LineChartSvg, ManyEpochsGetEveryLineButOnlyLabelsThatFit) {
+  Chart chart{.metric = "loss", .lines = {{.metric = "loss", .split = "train", .steps = {}, .values = {}}}};
+  std::vector<EpochStart> epochs;
+  for (int step = 0; step <= 4000; step += 100) {
+    chart.lines[0].steps.push_back(step);
+    chart.lines[0].values.push_back(5.0 - step / 1000.0);
+    if (step > 0) epochs.push_back({.step = double(step), .epoch = step / 100.0});
+  }
+  const std::string svg = line_chart_svg(chart, epochs);
+  auto count = [&](const std::string& what) {
+    int n = 0;
+    for (std::size_t i = svg.find(what); i != std::string::npos; i = svg.find(what, i + 1)) ++n;
+    return n;
+  };
+  EXPECT_EQ(count("stroke-dasharray=\"3,3\""), static_cast<int>(epochs.size()));
+  const int labels = count(">ep ");
+  EXPECT_GE(labels, 5);
+  EXPECT_LT(labels, static_cast<int>(epochs.size()) / 2);  // 40 boundaries ~12 px apart
+  EXPECT_NE(svg.find(">ep 1</text>"), std::string::npos);  // the first is always labelled
+}
+
 TEST(LineChartSvg, AxesPointsEpochsLegend) {
   const MetricsHistory h = history();
   const Chart loss = standard_charts(h)[0];
