@@ -47,8 +47,10 @@ struct Options {
 void run_bench_ops(const Options& opt) {
   set_num_threads(opt.threads);
   if (opt.bf16) kernels::set_matmul_precision(kernels::MatmulPrecision::kBf16);
-  std::printf("heed bench ops: %d threads, %s, median of %d reps after %d warm-up\n",
-              num_threads(), opt.bf16 ? "bf16" : "fp32", opt.reps, opt.warmup);
+  std::printf(
+      "heed bench ops: %d threads, %s, median of %d reps after %d warm-up, heed and raw "
+      "alternating in 5 blocks\n",
+      num_threads(), opt.bf16 ? "bf16" : "fp32", opt.reps, opt.warmup);
   std::printf("%-16s %-9s %12s %12s %8s\n", "MxKxN", "gemm", "heed GF/s", "oneDNN GF/s",
               "heed/raw");
   Rng rng(1);
@@ -61,32 +63,49 @@ void run_bench_ops(const Options& opt) {
     Tensor b = Tensor::uniform(Shape{K, N}, rng, -1, 1);
     Tensor dc = Tensor::uniform(Shape{M, N}, rng, -1, 1);
 
-    // Forward C = A·B through the op (records a node, allocates C from the pool).
-    a.set_requires_grad(true);
-    b.set_requires_grad(true);
-    const double heed_fwd = median(time_reps(opt.warmup, opt.reps, [&] { matmul(a, b); }));
-    // Backward dA = dC·Bᵀ alone (only A wants a gradient), then dB = Aᵀ·dC alone.
-    b.set_requires_grad(false);
-    Tensor c = matmul(a, b);
-    const double heed_da = median(time_reps(opt.warmup, opt.reps, [&] {
-      Tensor out = matmul(a, b);  // not timed separately: subtract the forward below
-      a.zero_grad();
-      backward(out, dc);
-    })) - heed_fwd;
-    a.set_requires_grad(false);
-    b.set_requires_grad(true);
-    const double heed_db = median(time_reps(opt.warmup, opt.reps, [&] {
-      Tensor out = matmul(a, b);
-      b.zero_grad();
-      backward(out, dc);
-    })) - heed_fwd;
-
-    kernels::MatmulShape fwd{1, M, K, N, false, false, false};
-    kernels::MatmulShape da{1, M, N, K, false, true, false};
-    kernels::MatmulShape db{1, K, M, N, true, false, false};
-    const double raw_fwd = median(kernels::time_raw_dnnl_matmul(fwd, opt.warmup, opt.reps));
-    const double raw_da = median(kernels::time_raw_dnnl_matmul(da, opt.warmup, opt.reps));
-    const double raw_db = median(kernels::time_raw_dnnl_matmul(db, opt.warmup, opt.reps));
+    // heed's op and raw oneDNN alternate in kRounds blocks, so that a change of machine state
+    // (the machine is shared) falls on both alike; each figure is the median over all blocks.
+    constexpr int kRounds = 5;
+    const int block = std::max(1, opt.reps / kRounds);
+    std::vector<double> fwd_times, fwd_da_times, fwd_db_times, raw_fwd_times, raw_da_times,
+        raw_db_times;
+    auto append = [](std::vector<double>& to, const std::vector<double>& from) {
+      to.insert(to.end(), from.begin(), from.end());
+    };
+    const kernels::MatmulShape fwd{1, M, K, N, false, false, false};
+    const kernels::MatmulShape da{1, M, N, K, false, true, false};
+    const kernels::MatmulShape db{1, K, M, N, true, false, false};
+    for (int round = 0; round < kRounds; ++round) {
+      const int warmup = round == 0 ? opt.warmup : 1;
+      // Forward C = A·B through the op (records a node, allocates C from the pool).
+      a.set_requires_grad(true);
+      b.set_requires_grad(true);
+      append(fwd_times, time_reps(warmup, block, [&] { matmul(a, b); }));
+      // Backward dA = dC·Bᵀ alone (only A wants a gradient), then dB = Aᵀ·dC alone; each timed
+      // with its forward, which is subtracted below.
+      b.set_requires_grad(false);
+      append(fwd_da_times, time_reps(warmup, block, [&] {
+               Tensor out = matmul(a, b);
+               a.zero_grad();
+               backward(out, dc);
+             }));
+      a.set_requires_grad(false);
+      b.set_requires_grad(true);
+      append(fwd_db_times, time_reps(warmup, block, [&] {
+               Tensor out = matmul(a, b);
+               b.zero_grad();
+               backward(out, dc);
+             }));
+      append(raw_fwd_times, kernels::time_raw_dnnl_matmul(fwd, warmup, block));
+      append(raw_da_times, kernels::time_raw_dnnl_matmul(da, warmup, block));
+      append(raw_db_times, kernels::time_raw_dnnl_matmul(db, warmup, block));
+    }
+    const double heed_fwd = median(fwd_times);
+    const double heed_da = median(fwd_da_times) - heed_fwd;
+    const double heed_db = median(fwd_db_times) - heed_fwd;
+    const double raw_fwd = median(raw_fwd_times);
+    const double raw_da = median(raw_da_times);
+    const double raw_db = median(raw_db_times);
     auto row = [&](const char* name, double heed_s, double raw_s) {
       std::printf("%-16s %-9s %12.1f %12.1f %7.1f%%\n", spec.c_str(), name, flop / heed_s / 1e9,
                   flop / raw_s / 1e9, 100.0 * raw_s / heed_s);
