@@ -83,6 +83,37 @@ TEST(Commands, TranslationEvalTranslate) {
   const ProcessResult beam = run_heed({"eval", run, "--split", "valid", "--threads", "1"});
   ASSERT_EQ(beam.status, 0) << beam.err;
   EXPECT_GT(json::parse(last_line(beam.out))["bleu"].get<double>(), 30);
+
+  // heed average: the run keeps its last checkpoints (steps 200 and 400); their mean is a
+  // checkpoint that eval reads, and its step is the newest one's.
+  const ProcessResult averaged = run_heed({"average", run, "--last", "2"});
+  ASSERT_EQ(averaged.status, 0) << averaged.err;
+  const std::string average_path = run + "/checkpoints/average_last_2.safetensors";
+  EXPECT_EQ(averaged.out, average_path + "\n");
+  EXPECT_NE(averaged.err.find("averaged 2 checkpoints: step_200.safetensors step_400.safetensors"),
+            std::string::npos)
+      << averaged.err;
+  const ProcessResult average_eval =
+      run_heed({"eval", average_path, "--split", "valid", "--beam", "1", "--threads", "1"});
+  ASSERT_EQ(average_eval.status, 0) << average_eval.err;
+  EXPECT_NE(average_eval.out.find("(step 400)"), std::string::npos) << average_eval.out;
+  EXPECT_GT(json::parse(last_line(average_eval.out))["bleu"].get<double>(), 30);
+  const ProcessResult too_many = run_heed({"average", run, "--last", "9"});
+  EXPECT_EQ(too_many.status, 1);
+  EXPECT_NE(too_many.err.find("--last 9 but"), std::string::npos) << too_many.err;
+  // Resuming from an average is refused with the reason.
+  const ProcessResult no_resume = run_heed({"train", config_path, "--resume"});
+  EXPECT_EQ(no_resume.status, 0) << no_resume.err;  // resumes from step_400, not the average
+}
+
+TEST(Commands, BenchOpsPrintsARowPerGemm) {
+  const ProcessResult bench = run_heed(
+      {"bench", "ops", "--reps", "5", "--warmup", "1", "--threads", "1", "--shapes", "64x32x48"});
+  ASSERT_EQ(bench.status, 0) << bench.err;
+  for (const char* gemm : {"fwd", "bwd-dA", "bwd-dB"}) {
+    EXPECT_NE(bench.out.find(std::string("64x32x48         ") + gemm), std::string::npos)
+        << bench.out;
+  }
 }
 
 TEST(Commands, ClassificationEvalClassify) {
