@@ -1,5 +1,5 @@
-// heed eval RUN_DIR|CHECKPOINT [--split valid|test | --src F --ref F | --data F] [--beam N]
-//           [--length-penalty X] [--out FILE]
+// heed eval RUN_DIR|CHECKPOINT [--split valid|test | --src F --ref F | --data F [--format FMT]]
+//           [--beam N] [--length-penalty X] [--out FILE]
 //
 // Scores a trained model. Translation: beam search (eval.beam of the run's config unless --beam),
 // detokenized output against the raw references: sacreBLEU's BLEU and chrF, and exact match.
@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <fstream>
 #include <iostream>
+#include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -28,6 +29,7 @@ struct EvalArgs {
   std::string model;
   std::string split;
   std::string src, ref, data;
+  std::string format;  // of --data; empty: the run's data.format
   int beam = 0;
   double length_penalty = -1;  // < 0: eval.length_penalty of the config
   std::string out;
@@ -94,10 +96,18 @@ void eval_translation(const EvalArgs& args, const RunLocation& location) {
   std::cout << result.dump() << std::endl;
 }
 
+std::optional<ClassificationFormat> data_format(const EvalArgs& args) {
+  if (args.format.empty()) return std::nullopt;
+  if (args.format == "tsv") return ClassificationFormat::kTsv;
+  if (args.format == "csv") return ClassificationFormat::kCsv;
+  return ClassificationFormat::kLabelText;
+}
+
 void eval_classification(const EvalArgs& args, const RunLocation& location) {
   const Config& config = location.config;
   const ClassificationData data = args.data.empty() ? read_classification_split(config, args.split)
-                                                    : read_classification_file(config, args.data);
+                                                    : read_classification_file(config, args.data,
+                                                                               data_format(args));
   LoadedClassifier loaded = load_classifier(location);
   Progress progress("classify", static_cast<std::int64_t>(data.texts.size()), "text");
   const std::vector<Prediction> predictions = loaded.classifier->predict(
@@ -153,6 +163,7 @@ void run_eval(EvalArgs args) {
     CHECK(args.src.empty() && args.ref.empty(),
           "--src/--ref are for translation models; for classification give --data");
   }
+  CHECK(args.format.empty() || !args.data.empty(), "--format describes --data; give --data too");
   CHECK(args.split.empty() || (args.src.empty() && args.data.empty()),
         "give either --split or the files to evaluate, not both");
   if (args.split.empty()) {
@@ -190,6 +201,11 @@ void add_eval_command(CLI::App& app) {
   command
       ->add_option("--data", args->data, "Classification: a file in the format of the run's data")
       ->check(CLI::ExistingFile);
+  command
+      ->add_option("--format", args->format,
+                   "Classification: the format of --data when it is not the run's (label_text: "
+                   "\"<label> <text>\" lines; tsv/csv: a header, then label and text columns)")
+      ->check(CLI::IsMember({"tsv", "csv", "label_text"}));
   command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
       ->check(CLI::Range(1, 256));
   command

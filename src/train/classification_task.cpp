@@ -232,8 +232,19 @@ ClassificationData read_classification_split(const Config& config, const std::st
 }
 
 ClassificationData read_classification_file(const Config& config,
-                                            const std::filesystem::path& file) {
-  return read_classification(file.string(), read_options(config));
+                                            const std::filesystem::path& file,
+                                            std::optional<ClassificationFormat> format) {
+  ClassificationReadOptions options = read_options(config);
+  if (format && *format != options.format) {
+    // Another format than the config's: its own defaults (a header; label, then text), the
+    // config's class names, so that class ids still match the model's.
+    const ClassificationReadOptions defaults;
+    options.format = *format;
+    options.has_header = defaults.has_header;
+    options.label_column = defaults.label_column;
+    options.text_column = defaults.text_column;
+  }
+  return read_classification(file.string(), options);
 }
 
 std::vector<std::string> training_labels(const Config& config) {

@@ -140,6 +140,27 @@ TEST(Commands, ClassificationEvalClassify) {
                 confusion[1][1].get<int>(),
             300);
 
+  // The same examples as "<label> <text>" lines (--format label_text): the same scores.
+  {
+    std::ifstream tsv(dir / "dev.tsv");
+    std::ofstream label_text(dir / "dev.txt");
+    std::string line;
+    std::getline(tsv, line);  // the header
+    while (std::getline(tsv, line)) {
+      const size_t tab = line.find('\t');
+      label_text << line.substr(0, tab) << ' ' << line.substr(tab + 1) << '\n';
+    }
+  }
+  const ProcessResult other_format = run_heed({"eval", run, "--data", (dir / "dev.txt").string(),
+                                               "--format", "label_text", "--threads", "1"});
+  ASSERT_EQ(other_format.status, 0) << other_format.err;
+  EXPECT_EQ(json::parse(last_line(other_format.out))["accuracy"], scores["accuracy"]);
+  EXPECT_EQ(json::parse(last_line(other_format.out))["confusion"], confusion);
+  const ProcessResult format_alone = run_heed({"eval", run, "--format", "label_text"});
+  EXPECT_NE(format_alone.status, 0);
+  EXPECT_NE(format_alone.err.find("--format describes --data"), std::string::npos)
+      << format_alone.err;
+
   const ProcessResult classified =
       run_heed({"classify", run, "--threads", "1"}, "we loved the food.\nthe film was terrible.\n");
   ASSERT_EQ(classified.status, 0) << classified.err;

@@ -89,16 +89,15 @@ TEST(Smoke, Sst2BiGruConfigTrainsAndValidates) {
     GTEST_SKIP() << kSharedData << "/sst2 is absent: no smoke run on the real corpus";
   }
   TempDir dir;
-  const fs::path sentences = kSharedData / "sst2" / "sst_sentences";
-  testing::write_head(sentences / "stsa.binary.train", dir / "train.txt", 3000);
-  testing::write_head(sentences / "stsa.binary.dev", dir / "dev.txt", 300);
+  const fs::path glue = kSharedData / "sst2" / "glue";
+  testing::write_head(glue / "train.tsv", dir / "train.tsv", 3001);  // + the header line
+  testing::write_head(glue / "dev.tsv", dir / "dev.tsv", 301);
   const std::string d = dir.path().string();
   const ProcessResult r = run_heed({"train",     config_path("sst2_bigru"),
                                     "--threads", "1",
                                     "--set",     "run_dir=" + d + "/run",
-                                    "--set",     "data.train=" + d + "/train.txt",
-                                    "--set",     "data.valid=" + d + "/dev.txt",
-                                    "--set",     "data.test=null",
+                                    "--set",     "data.train=" + d + "/train.tsv",
+                                    "--set",     "data.valid=" + d + "/dev.tsv",
                                     "--set",     "data.tokenizer.vocab_size=1000",
                                     "--set",     "model.embedding_dim=32",
                                     "--set",     "model.hidden=32",

@@ -11,6 +11,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -93,9 +94,11 @@ ClassificationText read_classification_text(const Config& config);
 // One split by name: "valid" (as above) or "test" (data.test; an error if it has none).
 ParallelText read_translation_split(const Config& config, const std::string& split);
 ClassificationData read_classification_split(const Config& config, const std::string& split);
-// Any file in the format of the config's classification data, with its labels.
-ClassificationData read_classification_file(const Config& config,
-                                            const std::filesystem::path& file);
+// Any file in the format of the config's classification data (or in `format`, e.g. the labeled
+// SST-2 test set, "<label> <text>", scored by a model trained on GLUE's TSV), with its labels.
+ClassificationData read_classification_file(
+    const Config& config, const std::filesystem::path& file,
+    std::optional<ClassificationFormat> format = std::nullopt);
 
 // Classification: the class names of a config whose data.labels is empty, read from its training
 // file (sorted as readers.h does). The trainer writes them into the resolved config.
