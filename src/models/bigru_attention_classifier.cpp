@@ -18,6 +18,8 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   CHECK(o.dropout >= 0.f && o.dropout < 1.f, kName, ": dropout must be in [0, 1) (got ", o.dropout,
         ")");
+  CHECK(o.embedding_dropout >= 0.f && o.embedding_dropout < 1.f, kName,
+        ": embedding_dropout must be in [0, 1) (got ", o.embedding_dropout, ")");
   return o;
 }
 
@@ -51,11 +53,13 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
       embedding_(embedding_options(options), rng),
       gru_(gru_options(options), rng, dropout_rng_),
       pooling_({2 * options.hidden, options.attention_dim}, rng),
+      embedding_dropout_(options.embedding_dropout, dropout_rng_),
       dropout_(options.dropout, dropout_rng_),
       classifier_({2 * options.hidden, options.num_classes, true}, rng) {
   register_module("embedding", embedding_);
   register_module("gru", gru_);
   register_module("pooling", pooling_);
+  register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
 }
@@ -64,7 +68,7 @@ ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
                                                    bool return_attention) {
   detail::check_sequence_batch(kName, batch);
   const Index T = batch.ids.size(1);
-  const Tensor x = embedding_.forward(batch.ids);          // [B, T, E]
+  const Tensor x = embedding_dropout_.forward(embedding_.forward(batch.ids));  // [B, T, E]
   const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
   const AttentionPoolingOutput pooled =
       pooling_.forward(h, detail::padding_mask(batch.lengths, T));  // [B, 2H], α [B, T]

@@ -30,6 +30,8 @@ const HierarchicalAttentionOptions& checked(const HierarchicalAttentionOptions& 
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   CHECK(o.dropout >= 0.f && o.dropout < 1.f, kName, ": dropout must be in [0, 1) (got ", o.dropout,
         ")");
+  CHECK(o.embedding_dropout >= 0.f && o.embedding_dropout < 1.f, kName,
+        ": embedding_dropout must be in [0, 1) (got ", o.embedding_dropout, ")");
   return o;
 }
 
@@ -109,6 +111,7 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
       word_attention_({2 * options.word_hidden, options.word_attention_dim}, rng),
       sentence_encoder_(bigru_options(2 * options.word_hidden, options.sentence_hidden), rng),
       sentence_attention_({2 * options.sentence_hidden, options.sentence_attention_dim}, rng),
+      embedding_dropout_(options.embedding_dropout, dropout_rng_),
       dropout_(options.dropout, dropout_rng_),
       classifier_({2 * options.sentence_hidden, options.num_classes, true}, rng) {
   register_module("embedding", embedding_);
@@ -116,6 +119,7 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
   register_module("word_attention", word_attention_);
   register_module("sentence_encoder", sentence_encoder_);
   register_module("sentence_attention", sentence_attention_);
+  register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
 }
@@ -129,7 +133,7 @@ ClassifierOutput HierarchicalAttentionNetwork::forward(const ClassifierBatch& ba
   // Word level, over the M real sentences at once.
   const Sentences sentences = gather_sentences(batch);
   const Index M = sentences.ids.size(0), longest = sentences.ids.size(1);
-  const Tensor x = embedding_.forward(sentences.ids);                         // [M, L', E]
+  const Tensor x = embedding_dropout_.forward(embedding_.forward(sentences.ids));  // [M, L', E]
   const Tensor h_words = word_encoder_.forward(x, sentences.lengths).output;  // [M, L', 2Hw]
   const AttentionPoolingOutput words =
       word_attention_.forward(h_words, detail::padding_mask(sentences.lengths, longest));

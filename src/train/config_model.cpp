@@ -60,9 +60,9 @@ json to_json(const TransformerSeq2SeqOptions& o) {
           {"scale_embedding", o.scale_embedding}};
 }
 
-float read_dropout(ConfigReader& r, float fallback) {
+float read_dropout(ConfigReader& r, float fallback, const char* key = "dropout") {
   return static_cast<float>(
-      r.get_float_or("dropout", fallback, {.min = 0, .max = 1, .max_exclusive = true}));
+      r.get_float_or(key, fallback, {.min = 0, .max = 1, .max_exclusive = true}));
 }
 
 // ---- rnn (models/rnn_seq2seq.h)
@@ -177,6 +177,7 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   o.num_layers = r.get_int_or<int>("num_layers", 1, {.min = 1});
   o.attention_dim = r.get_int_or<Index>("attention_dim", 128, {.min = 1});
   o.dropout = read_dropout(r, 0.3f);
+  o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
   return o;
 }
 
@@ -185,7 +186,8 @@ json to_json(const BiGruAttentionOptions& o) {
           {"hidden", o.hidden},
           {"num_layers", o.num_layers},
           {"attention_dim", o.attention_dim},
-          {"dropout", config_detail::float_for_json(o.dropout)}};
+          {"dropout", config_detail::float_for_json(o.dropout)},
+          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)}};
 }
 
 // Defaults: the sizes of Yang et al. 2016, §3.3.
@@ -197,6 +199,7 @@ HierarchicalAttentionOptions read_han(ConfigReader& r) {
   o.word_attention_dim = r.get_int_or<Index>("word_attention_dim", 100, {.min = 1});
   o.sentence_attention_dim = r.get_int_or<Index>("sentence_attention_dim", 100, {.min = 1});
   o.dropout = read_dropout(r, 0.1f);
+  o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
   return o;
 }
 
@@ -206,7 +209,8 @@ json to_json(const HierarchicalAttentionOptions& o) {
           {"sentence_hidden", o.sentence_hidden},
           {"word_attention_dim", o.word_attention_dim},
           {"sentence_attention_dim", o.sentence_attention_dim},
-          {"dropout", config_detail::float_for_json(o.dropout)}};
+          {"dropout", config_detail::float_for_json(o.dropout)},
+          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)}};
 }
 
 }  // namespace

@@ -248,19 +248,24 @@ TEST(BiGruAttentionClassifier, Gradcheck) {
 }
 
 TEST(BiGruAttentionClassifier, DropoutIsSeededAndOnlyInTraining) {
-  BiGruAttentionOptions o = tiny_bigru();
-  o.dropout = 0.5f;
-  BiGruAttentionClassifier a(o, 5), b(o, 5);
-  const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
-  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), b.forward(batch, false).logits.to_vector());
-  const Rng::State before = a.dropout_rng().state();
-  const Tensor first = a.forward(batch, false).logits;
-  EXPECT_NE(a.dropout_rng().state().counter, before.counter);  // training draws masks
-  EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
-  a.eval();
-  const Rng::State frozen = a.dropout_rng().state();
-  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), a.forward(batch, false).logits.to_vector());
-  EXPECT_EQ(a.dropout_rng().state().counter, frozen.counter);
+  // Either dropout alone: before the output layer, or on the embeddings.
+  for (const bool on_embeddings : {false, true}) {
+    BiGruAttentionOptions o = tiny_bigru();
+    (on_embeddings ? o.embedding_dropout : o.dropout) = 0.5f;
+    BiGruAttentionClassifier a(o, 5), b(o, 5);
+    const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
+    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
+              b.forward(batch, false).logits.to_vector());
+    const Rng::State before = a.dropout_rng().state();
+    const Tensor first = a.forward(batch, false).logits;
+    EXPECT_NE(a.dropout_rng().state().counter, before.counter);  // training draws masks
+    EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
+    a.eval();
+    const Rng::State frozen = a.dropout_rng().state();
+    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
+              a.forward(batch, false).logits.to_vector());
+    EXPECT_EQ(a.dropout_rng().state().counter, frozen.counter);
+  }
 }
 
 TEST(BiGruAttentionClassifier, OverfitsTheOrderTask) {
@@ -389,17 +394,21 @@ TEST(HierarchicalAttentionNetwork, Gradcheck) {
 }
 
 TEST(HierarchicalAttentionNetwork, DropoutIsSeededAndOnlyInTraining) {
-  HierarchicalAttentionOptions o = tiny_han();
-  o.dropout = 0.5f;
-  HierarchicalAttentionNetwork a(o, 5), b(o, 5);
-  const ClassifierBatch batch = document_batch({{{4, 5, 6}, {7}}, {{6, 6}}});
-  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), b.forward(batch, false).logits.to_vector());
-  const Tensor first = a.forward(batch, false).logits;
-  EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
-  a.eval();
-  const std::uint64_t counter = a.dropout_rng().state().counter;
-  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), a.forward(batch, false).logits.to_vector());
-  EXPECT_EQ(a.dropout_rng().state().counter, counter);
+  for (const bool on_embeddings : {false, true}) {
+    HierarchicalAttentionOptions o = tiny_han();
+    (on_embeddings ? o.embedding_dropout : o.dropout) = 0.5f;
+    HierarchicalAttentionNetwork a(o, 5), b(o, 5);
+    const ClassifierBatch batch = document_batch({{{4, 5, 6}, {7}}, {{6, 6}}});
+    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
+              b.forward(batch, false).logits.to_vector());
+    const Tensor first = a.forward(batch, false).logits;
+    EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
+    a.eval();
+    const std::uint64_t counter = a.dropout_rng().state().counter;
+    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
+              a.forward(batch, false).logits.to_vector());
+    EXPECT_EQ(a.dropout_rng().state().counter, counter);
+  }
 }
 
 TEST(HierarchicalAttentionNetwork, OverfitsTheSentenceOrderTask) {

@@ -178,6 +178,12 @@ TEST(Config, WrongTypesAndRangesNameTheKeyRuleAndValue) {
   json c = minimal_translation();
   c["train"]["label_smoothing"] = 1.5;
   EXPECT_EQ(files.error(c), "train.label_smoothing: must be in [0, 1) (got 1.5)");
+  c = minimal_classification("bigru_attention");
+  c["model"]["embedding_dropout"] = 1.0;
+  EXPECT_EQ(files.error(c), "model.embedding_dropout: must be in [0, 1) (got 1)");
+  c["model"]["embedding_dropout"] = 0.25;
+  EXPECT_EQ(std::get<BiGruAttentionOptions>(files.load(c).config.model.options).embedding_dropout,
+            0.25f);
   c = minimal_translation();
   c["train"]["batch_tokens"] = "many";
   EXPECT_EQ(files.error(c), "train.batch_tokens: expected an integer (got \"many\")");

@@ -44,6 +44,7 @@ struct BiGruAttentionOptions {
   int num_layers = 1;
   Index attention_dim = 0;  // A of the pooling's tanh layer
   float dropout = 0.f;      // before the output layer, and between GRU layers
+  float embedding_dropout = 0.f;  // on the word embeddings (a regularizer for small corpora)
   Index num_classes = 0;    // C
 };
 
@@ -70,6 +71,7 @@ class BiGruAttentionClassifier : public ClassifierModel {
   Embedding embedding_;
   GRU gru_;
   SelfAttentionPooling pooling_;
+  Dropout embedding_dropout_;
   Dropout dropout_;
   Linear classifier_;
 };
@@ -85,6 +87,7 @@ struct HierarchicalAttentionOptions {
   Index word_attention_dim = 0;      // context vector size at the word level
   Index sentence_attention_dim = 0;  // ... and at the sentence level
   float dropout = 0.f;               // on the document vector, before the output layer
+  float embedding_dropout = 0.f;     // on the word embeddings
   Index num_classes = 0;             // C
 };
 
@@ -119,6 +122,7 @@ class HierarchicalAttentionNetwork : public ClassifierModel {
   SelfAttentionPooling word_attention_;
   GRU sentence_encoder_;
   SelfAttentionPooling sentence_attention_;
+  Dropout embedding_dropout_;
   Dropout dropout_;
   Linear classifier_;
 };
