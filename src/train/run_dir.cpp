@@ -11,6 +11,7 @@
 
 #include "heed/train/atomic_file.h"
 #include "heed/train/checkpoint.h"
+#include "heed/train/config.h"
 #include "heed/util/check.h"
 
 namespace heed {
@@ -237,7 +238,14 @@ RunStart start_run(const RunDir& run, const json& resolved_config, bool resume) 
     throw Error(e.what() + hint);
   }
 
-  const json& saved = info.state.config;
+  // The checkpoint's config read again by this version of heed: keys added since it was written
+  // take their defaults on both sides instead of counting as changes.
+  json saved = info.state.config;
+  try {
+    saved = config_from_resolved(saved, latest.path.string()).to_json();
+  } catch (const std::exception&) {
+    // Not readable any more: compare it as written, which names what differs.
+  }
   std::vector<std::string> forbidden;
   for (const char* section : {"model", "data"}) {
     const json before = saved.contains(section) ? saved[section] : json(nullptr);

@@ -9,7 +9,9 @@
 #include "heed/optim/sgd.h"
 #include "heed/train/atomic_file.h"
 #include "heed/train/checkpoint.h"
+#include "heed/train/config.h"
 #include "testing/gradcheck.h"
+#include "testing/train_fixtures.h"
 #include "train/temp_dir.h"
 
 namespace heed {
@@ -221,6 +223,25 @@ TEST(StartRun, ResumeAllowsTrainChangesWithANote) {
                              "config changed since the checkpoint at step 1200: train.steps: "
                              "1000 -> 2000"}));
   EXPECT_EQ(run.read_config(), changed);  // the new resolved config is the run's config now
+}
+
+TEST(StartRun, KeysAddedSinceTheCheckpointTakeTheirDefaults) {
+  TempDir dir;
+  const json resolved =
+      load_config(testing::write_config(dir.path(), testing::tiny_classification_config(dir.path())),
+                  {})
+          .resolved;
+  ASSERT_TRUE(resolved["model"].contains("embedding_dropout"));
+  json older = resolved;  // written before model.embedding_dropout existed
+  older["model"].erase("embedding_dropout");
+  const RunDir run(dir / "run");
+  run.create_directories();
+  save_at(run, 100, older);
+  EXPECT_TRUE(start_run(run, resolved, true).notes.empty());
+  // A real change is still refused.
+  json changed = resolved;
+  changed["model"]["hidden"] = 64;
+  EXPECT_THROW_MSG(start_run(run, changed, true), "model.hidden: 32 -> 64");
 }
 
 TEST(StartRun, CorruptLatestCheckpointSuggestsThePreviousOne) {
