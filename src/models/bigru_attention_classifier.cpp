@@ -16,19 +16,9 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
         o.hidden, ", ", o.attention_dim, ")");
   CHECK(o.num_layers > 0, kName, ": num_layers must be > 0 (got ", o.num_layers, ")");
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
-  CHECK(o.dropout >= 0.f && o.dropout < 1.f, kName, ": dropout must be in [0, 1) (got ", o.dropout,
-        ")");
-  CHECK(o.embedding_dropout >= 0.f && o.embedding_dropout < 1.f, kName,
-        ": embedding_dropout must be in [0, 1) (got ", o.embedding_dropout, ")");
+  detail::check_dropout(kName, "dropout", o.dropout);
+  detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
   return o;
-}
-
-EmbeddingOptions embedding_options(const BiGruAttentionOptions& o) {
-  EmbeddingOptions e;
-  e.num_embeddings = o.vocab;
-  e.dim = o.embedding_dim;
-  e.padding_idx = kPadId;
-  return e;
 }
 
 RnnOptions gru_options(const BiGruAttentionOptions& o) {
@@ -50,7 +40,9 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
 BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& options, Rng rng)
     : options_(options),
       dropout_rng_(std::make_shared<Rng>(rng.fork())),
-      embedding_(embedding_options(options), rng),
+      embedding_(
+          {.num_embeddings = options.vocab, .dim = options.embedding_dim, .padding_idx = kPadId},
+          rng),
       gru_(gru_options(options), rng, dropout_rng_),
       pooling_({2 * options.hidden, options.attention_dim}, rng),
       embedding_dropout_(options.embedding_dropout, dropout_rng_),

@@ -4,6 +4,10 @@
 
 namespace heed::detail {
 
+void check_dropout(const char* model, const char* name, float p) {
+  CHECK(p >= 0.f && p < 1.f, model, ": ", name, " must be in [0, 1) (got ", p, ")");
+}
+
 void check_sequence_batch(const char* model, const ClassifierBatch& batch) {
   const IntTensor& ids = batch.ids;
   CHECK(ids.defined() && ids.ndim() == 2 && ids.size(0) > 0 && ids.size(1) > 0, model,

@@ -1,9 +1,12 @@
-// Private: batch checks and masks shared by the classifiers (models/classifiers.h).
+// Private: option and batch checks and masks shared by the classifiers (models/classifiers.h).
 #pragma once
 
 #include "heed/models/classifier.h"
 
 namespace heed::detail {
+
+// Checks that the dropout probability `name` of `model` is in [0, 1).
+void check_dropout(const char* model, const char* name, float p);
 
 // Checks a flat batch: ids [B, T] with B, T > 0 and lengths [B], each in [1, T]. Errors start
 // with `model`.

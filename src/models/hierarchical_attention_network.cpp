@@ -28,19 +28,9 @@ const HierarchicalAttentionOptions& checked(const HierarchicalAttentionOptions& 
         ": word_attention_dim and sentence_attention_dim must be > 0 (got ", o.word_attention_dim,
         ", ", o.sentence_attention_dim, ")");
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
-  CHECK(o.dropout >= 0.f && o.dropout < 1.f, kName, ": dropout must be in [0, 1) (got ", o.dropout,
-        ")");
-  CHECK(o.embedding_dropout >= 0.f && o.embedding_dropout < 1.f, kName,
-        ": embedding_dropout must be in [0, 1) (got ", o.embedding_dropout, ")");
+  detail::check_dropout(kName, "dropout", o.dropout);
+  detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
   return o;
-}
-
-EmbeddingOptions embedding_options(const HierarchicalAttentionOptions& o) {
-  EmbeddingOptions e;
-  e.num_embeddings = o.vocab;
-  e.dim = o.embedding_dim;
-  e.padding_idx = kPadId;
-  return e;
 }
 
 RnnOptions bigru_options(Index input_size, Index hidden_size) {
@@ -106,7 +96,9 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
     const HierarchicalAttentionOptions& options, Rng rng)
     : options_(options),
       dropout_rng_(std::make_shared<Rng>(rng.fork())),
-      embedding_(embedding_options(options), rng),
+      embedding_(
+          {.num_embeddings = options.vocab, .dim = options.embedding_dim, .padding_idx = kPadId},
+          rng),
       word_encoder_(bigru_options(options.embedding_dim, options.word_hidden), rng),
       word_attention_({2 * options.word_hidden, options.word_attention_dim}, rng),
       sentence_encoder_(bigru_options(2 * options.word_hidden, options.sentence_hidden), rng),

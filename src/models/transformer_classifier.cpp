@@ -27,8 +27,7 @@ const TransformerClassifierOptions& checked(const TransformerClassifierOptions& 
   CHECK(o.num_layers > 0, kName, ": num_layers must be > 0 (got ", o.num_layers, ")");
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   CHECK(o.max_len > 0, kName, ": max_len must be > 0 (got ", o.max_len, ")");
-  CHECK(o.dropout >= 0.f && o.dropout < 1.f, kName, ": dropout must be in [0, 1) (got ", o.dropout,
-        ")");
+  detail::check_dropout(kName, "dropout", o.dropout);
   return o;
 }
 
