@@ -5,8 +5,8 @@
 #include <fstream>
 
 #include "testing/heed_process.h"
+#include "testing/temp_dir.h"
 #include "testing/train_fixtures.h"
-#include "train/temp_dir.h"
 
 namespace heed {
 namespace {

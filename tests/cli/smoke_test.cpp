@@ -6,8 +6,8 @@
 #include "heed/train/metrics_log.h"
 #include "heed/train/run_dir.h"
 #include "testing/heed_process.h"
+#include "testing/temp_dir.h"
 #include "testing/train_fixtures.h"
-#include "train/temp_dir.h"
 
 namespace heed {
 namespace {

@@ -1,42 +1,15 @@
-// Helpers for the data tests: a scratch directory and writers for plain and gzip files.
+// Helpers for the data tests: writers for plain and gzip files (and the scratch directory).
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 #include <zlib.h>
 
-#include <atomic>
-#include <filesystem>
 #include <fstream>
 #include <string>
 
+#include "testing/temp_dir.h"
+
 namespace heed::testing {
-
-// A fresh directory under the system temp dir, removed with everything in it at destruction.
-class TempDir {
- public:
-  TempDir() {
-    static std::atomic<int> counter{0};
-    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
-    const std::string name = std::string("heed_") + (test ? test->name() : "data") + "_" +
-                             std::to_string(::getpid()) + "_" + std::to_string(counter++);
-    path_ = std::filesystem::temp_directory_path() / name;
-    std::filesystem::remove_all(path_);
-    std::filesystem::create_directories(path_);
-  }
-  ~TempDir() {
-    std::error_code ignored;
-    std::filesystem::remove_all(path_, ignored);
-  }
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-
-  std::string path() const { return path_.string(); }
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
 
 inline std::string write_file(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary);

@@ -71,7 +71,7 @@ std::string slurp(const std::string& path) {
 TokenizerTrainOptions tiny_options(const TempDir& dir, const std::vector<std::string>& inputs) {
   TokenizerTrainOptions options;
   options.input_files = inputs;
-  options.model_dir = dir.path();
+  options.model_dir = dir.path().string();
   options.model_name = "tiny";
   options.vocab_size = 100;
   return options;

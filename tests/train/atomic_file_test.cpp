@@ -12,7 +12,7 @@
 
 #include "heed/train/safetensors.h"
 #include "testing/gradcheck.h"
-#include "train/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace heed {
 namespace {

@@ -16,7 +16,7 @@
 #include "heed/train/safetensors.h"
 #include "optim/toy_mlp.h"
 #include "testing/gradcheck.h"
-#include "train/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace heed {
 namespace {

@@ -11,8 +11,8 @@
 #include "heed/train/checkpoint.h"
 #include "heed/train/config.h"
 #include "testing/gradcheck.h"
+#include "testing/temp_dir.h"
 #include "testing/train_fixtures.h"
-#include "train/temp_dir.h"
 
 namespace heed {
 namespace {

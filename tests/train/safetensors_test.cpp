@@ -11,7 +11,7 @@
 
 #include "heed/train/atomic_file.h"
 #include "testing/gradcheck.h"
-#include "train/temp_dir.h"
+#include "testing/temp_dir.h"
 
 namespace heed {
 namespace {

@@ -1,7 +1,9 @@
 // A fresh directory under the system's temporary directory, deleted with everything in it when
-// the object goes away. Each test gets its own, so tests can run in parallel (ctest -j).
+// the object goes away. Each test gets its own (named after the test), so tests can run in
+// parallel (ctest -j).
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -15,8 +17,10 @@ class TempDir {
  public:
   TempDir() {
     static std::atomic<int> counter{0};
+    const auto* test = ::testing::UnitTest::GetInstance()->current_test_info();
     path_ = std::filesystem::temp_directory_path() /
-            ("heed_train_test_" + std::to_string(::getpid()) + "_" + std::to_string(counter++));
+            (std::string("heed_") + (test ? test->name() : "test") + "_" +
+             std::to_string(::getpid()) + "_" + std::to_string(counter++));
     std::filesystem::remove_all(path_);
     std::filesystem::create_directories(path_);
   }
@@ -29,6 +33,8 @@ class TempDir {
 
   const std::filesystem::path& path() const { return path_; }
   std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+  // The path of `name` inside, as a string (for APIs that take one).
+  std::string file(const std::string& name) const { return (path_ / name).string(); }
 
  private:
   std::filesystem::path path_;
