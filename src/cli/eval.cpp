@@ -13,8 +13,10 @@
 #include <optional>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
+#include "heed/data/readers.h"
 #include "heed/eval/accuracy.h"
 #include "heed/train/inference.h"
 #include "heed/train/task.h"
@@ -96,11 +98,18 @@ void eval_translation(const EvalArgs& args, const RunLocation& location) {
   std::cout << result.dump() << std::endl;
 }
 
+// --format's value, checked against the same names by the option.
 std::optional<ClassificationFormat> data_format(const EvalArgs& args) {
-  if (args.format.empty()) return std::nullopt;
-  if (args.format == "tsv") return ClassificationFormat::kTsv;
-  if (args.format == "csv") return ClassificationFormat::kCsv;
-  return ClassificationFormat::kLabelText;
+  for (const auto& [name, format] : kClassificationFormatNames) {
+    if (name == args.format) return format;
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> format_names() {
+  std::vector<std::string> names;
+  for (const auto& entry : kClassificationFormatNames) names.emplace_back(entry.first);
+  return names;
 }
 
 void eval_classification(const EvalArgs& args, const RunLocation& location) {
@@ -205,7 +214,7 @@ void add_eval_command(CLI::App& app) {
       ->add_option("--format", args->format,
                    "Classification: the format of --data when it is not the run's (label_text: "
                    "\"<label> <text>\" lines; tsv/csv: a header, then label and text columns)")
-      ->check(CLI::IsMember({"tsv", "csv", "label_text"}));
+      ->check(CLI::IsMember(format_names()));
   command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
       ->check(CLI::Range(1, 256));
   command

@@ -29,9 +29,8 @@ const EnumNames<TaskKind> kTasks = {{"translation", TaskKind::kTranslation},
                                     {"classification", TaskKind::kClassification}};
 const EnumNames<SubwordModel> kSubwordModels = {{"unigram", SubwordModel::kUnigram},
                                                 {"bpe", SubwordModel::kBpe}};
-const EnumNames<ClassificationFormat> kFormats = {{"tsv", ClassificationFormat::kTsv},
-                                                  {"csv", ClassificationFormat::kCsv},
-                                                  {"label_text", ClassificationFormat::kLabelText}};
+const EnumNames<ClassificationFormat> kFormats(kClassificationFormatNames.begin(),
+                                               kClassificationFormatNames.end());
 const EnumNames<Overlong> kOverlong = {{"crop", Overlong::kCrop}, {"drop", Overlong::kDrop}};
 const EnumNames<Bucketing> kBucketing = {
     {"chunks", Bucketing::kChunks}, {"global", Bucketing::kGlobal}, {"none", Bucketing::kNone}};

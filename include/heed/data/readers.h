@@ -17,8 +17,10 @@
 //   ClassificationData dev = read_classification("dev.tsv", glue);
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -67,6 +69,12 @@ enum class ClassificationFormat {
   kCsv,        // RFC 4180: "quoted, fields", "" for a quote, newlines inside quotes
   kLabelText,  // "<label> <text>": the first whitespace-separated token is the label
 };
+
+// The formats by the names configs (data.format) and `heed eval --format` give them.
+inline constexpr std::array<std::pair<std::string_view, ClassificationFormat>, 3>
+    kClassificationFormatNames = {{{"tsv", ClassificationFormat::kTsv},
+                                   {"csv", ClassificationFormat::kCsv},
+                                   {"label_text", ClassificationFormat::kLabelText}}};
 
 // A column chosen by position (0-based) or by its name in the header line.
 struct Column {
