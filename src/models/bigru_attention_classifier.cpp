@@ -18,6 +18,8 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   detail::check_dropout(kName, "dropout", o.dropout);
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
+  CHECK(o.pooling == ClassifierPooling::kAttention || o.pooling == ClassifierPooling::kAttentionMax,
+        kName, ": pooling must be attention or attention_max");
   return o;
 }
 
@@ -47,7 +49,9 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
       pooling_({2 * options.hidden, options.attention_dim}, rng),
       embedding_dropout_(options.embedding_dropout, dropout_rng_),
       dropout_(options.dropout, dropout_rng_),
-      classifier_({2 * options.hidden, options.num_classes, true}, rng) {
+      classifier_({detail::pooled_size(options.pooling, 2 * options.hidden), options.num_classes,
+                   true},
+                  rng) {
   register_module("embedding", embedding_);
   register_module("gru", gru_);
   register_module("pooling", pooling_);
@@ -62,11 +66,13 @@ ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
   const Index T = batch.ids.size(1);
   const Tensor x = embedding_dropout_.forward(embedding_.forward(batch.ids));  // [B, T, E]
   const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
-  const AttentionPoolingOutput pooled =
-      pooling_.forward(h, detail::padding_mask(batch.lengths, T));  // [B, 2H], α [B, T]
+  Tensor weights;  // α [B, T]
+  const Tensor pooled = detail::pool_sequence(options_.pooling, h, batch.lengths,
+                                              detail::padding_mask(batch.lengths, T), &pooling_,
+                                              weights);  // [B, 2H] or [B, 4H]
   ClassifierOutput out;
-  out.logits = classifier_.forward(dropout_.forward(pooled.pooled));  // [B, C]
-  if (return_attention) out.attention.push_back({"pooling", "pool", pooled.weights});
+  out.logits = classifier_.forward(dropout_.forward(pooled));  // [B, C]
+  if (return_attention) out.attention.push_back({"pooling", "pool", weights});
   return out;
 }
 

@@ -1,5 +1,10 @@
 #include "models/classifier_inputs.h"
 
+#include <limits>
+
+#include "heed/ops/matmul.h"
+#include "heed/ops/reduce.h"
+#include "heed/ops/shape_ops.h"
 #include "heed/util/check.h"
 
 namespace heed::detail {
@@ -61,6 +66,69 @@ Tensor padding_mask(const IntTensor& lengths, Index T) {
   for (Index b = 0; b < B; ++b)
     for (Index t = 0; t < T; ++t) m[b * T + t] = t >= lengths.data()[b] ? 1.f : 0.f;
   return mask;
+}
+
+namespace {
+
+bool uses_attention(ClassifierPooling pooling) {
+  return pooling == ClassifierPooling::kAttention || pooling == ClassifierPooling::kAttentionMax;
+}
+
+// Mean-pooling weights [B, 1, T]: 1/lengths[b] on the real tokens, 0 on padding.
+Tensor mean_weights(const IntTensor& lengths, Index T) {
+  const Index B = lengths.numel();
+  Tensor w = Tensor::empty(Shape{B, 1, T});
+  for (Index b = 0; b < B; ++b) {
+    const std::int32_t n = lengths.data()[b];
+    for (Index t = 0; t < T; ++t) w.data()[b * T + t] = t < n ? 1.f / static_cast<float>(n) : 0.f;
+  }
+  return w;
+}
+
+// Element-wise max over the real tokens: padding is filled with the lowest float first, so the
+// max (and its gradient) always lands on a real token (lengths >= 1).
+Tensor max_over_tokens(const Tensor& h, const Tensor& key_padding) {
+  const Index B = h.size(0), T = h.size(1);
+  return max(masked_fill(h, reshape(key_padding, Shape{B, T, 1}),
+                         std::numeric_limits<float>::lowest()),
+             1);
+}
+
+}  // namespace
+
+Index pooled_size(ClassifierPooling pooling, Index D) {
+  return pooling == ClassifierPooling::kAttentionMax ? 2 * D : D;
+}
+
+std::unique_ptr<SelfAttentionPooling> make_attention_pooling(ClassifierPooling pooling, Index D,
+                                                             Index A, Rng& rng) {
+  if (!uses_attention(pooling)) return nullptr;
+  return std::make_unique<SelfAttentionPooling>(SelfAttentionPoolingOptions{D, A}, rng);
+}
+
+Tensor pool_sequence(ClassifierPooling pooling, const Tensor& h, const IntTensor& lengths,
+                     const Tensor& key_padding, SelfAttentionPooling* attention, Tensor& weights) {
+  const Index B = h.size(0), T = h.size(1), D = h.size(2);
+  CHECK(!uses_attention(pooling) || attention != nullptr,
+        "pool_sequence: attention pooling needs its SelfAttentionPooling");
+  switch (pooling) {
+    case ClassifierPooling::kMean:
+      // One batched GEMM [B, 1, T] · [B, T, D]: the masked sum and the division at once.
+      return reshape(matmul(mean_weights(lengths, T), h), Shape{B, D});
+    case ClassifierPooling::kFirst:
+      return reshape(slice(h, 1, 0, 1), Shape{B, D});
+    case ClassifierPooling::kMax:
+      return max_over_tokens(h, key_padding);
+    case ClassifierPooling::kAttention:
+    case ClassifierPooling::kAttentionMax: {
+      AttentionPoolingOutput pooled = attention->forward(h, key_padding);
+      weights = pooled.weights;
+      if (pooling == ClassifierPooling::kAttention) return pooled.pooled;
+      return concat({pooled.pooled, max_over_tokens(h, key_padding)}, 1);
+    }
+  }
+  CHECK(false, "pool_sequence: unknown pooling");
+  return Tensor();
 }
 
 }  // namespace heed::detail

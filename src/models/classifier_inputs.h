@@ -1,7 +1,10 @@
-// Private: option and batch checks and masks shared by the classifiers (models/classifiers.h).
+// Private: option and batch checks, masks and pooling shared by the classifiers
+// (models/classifiers.h).
 #pragma once
 
-#include "heed/models/classifier.h"
+#include <memory>
+
+#include "heed/models/classifiers.h"
 
 namespace heed::detail {
 
@@ -18,5 +21,18 @@ void check_document_batch(const char* model, const ClassifierBatch& batch);
 
 // [B, T] key padding mask: 1 at t >= lengths[b] (lengths [B]).
 Tensor padding_mask(const IntTensor& lengths, Index T);
+
+// Features per example after `pooling` of D-dimensional outputs.
+Index pooled_size(ClassifierPooling pooling, Index D);
+
+// The SelfAttentionPooling (attention size A over D features) that `pooling` needs, or null.
+std::unique_ptr<SelfAttentionPooling> make_attention_pooling(ClassifierPooling pooling, Index D,
+                                                             Index A, Rng& rng);
+
+// Pools h [B, T, D] over each example's real tokens (lengths [B], key_padding [B, T] from
+// padding_mask) into [B, pooled_size(pooling, D)]. `attention`: make_attention_pooling's; its
+// weights [B, T] are written to `weights` (left undefined by the other poolings).
+Tensor pool_sequence(ClassifierPooling pooling, const Tensor& h, const IntTensor& lengths,
+                     const Tensor& key_padding, SelfAttentionPooling* attention, Tensor& weights);
 
 }  // namespace heed::detail

@@ -2,8 +2,8 @@
 //
 //   x = dropout(embedding(ids)·√D + PE[0:T])                                  [B, T, D]
 //   h = EncoderLayer_N(...EncoderLayer_1(x)) (+ final LayerNorm if pre-norm)   padding keys masked
-//   pooled = Σ_t w_t h_t with w = 1/length_b on real tokens (mean), one-hot at t = 0 (first),
-//            or the SelfAttentionPooling weights (attention)                  [B, D]
+//   pooled = pool_sequence(h) (ClassifierPooling: mean, first, max, attention, attention_max)
+//                                                                             [B, D] or [B, 2D]
 //   logits = pooled · W_cᵀ + b_c                                              [B, C]
 #include <string>
 
@@ -51,17 +51,6 @@ TransformerLayerOptions layer_options(const TransformerClassifierOptions& o) {
   return l;
 }
 
-// Mean-pooling weights [B, 1, T]: 1/lengths[b] on the real tokens, 0 on padding.
-Tensor mean_weights(const IntTensor& lengths, Index T) {
-  const Index B = lengths.numel();
-  Tensor w = Tensor::empty(Shape{B, 1, T});
-  for (Index b = 0; b < B; ++b) {
-    const std::int32_t n = lengths.data()[b];
-    for (Index t = 0; t < T; ++t) w.data()[b * T + t] = t < n ? 1.f / static_cast<float>(n) : 0.f;
-  }
-  return w;
-}
-
 }  // namespace
 
 TransformerClassifier::TransformerClassifier(const TransformerClassifierOptions& options,
@@ -75,36 +64,17 @@ TransformerClassifier::TransformerClassifier(const TransformerClassifierOptions&
       positional_({PositionalKind::kSinusoidal, options.max_len, options.d_model}, rng),
       embedding_dropout_(options.dropout, dropout_rng_),
       encoder_(layer_options(options), options.num_layers, options.norm_first, rng, dropout_rng_),
-      pooling_(options.pooling == ClassifierPooling::kAttention
-                   ? std::make_unique<SelfAttentionPooling>(
-                         SelfAttentionPoolingOptions{options.d_model, options.d_model}, rng)
-                   : nullptr),
-      classifier_({options.d_model, options.num_classes, true}, rng) {
+      pooling_(detail::make_attention_pooling(options.pooling, options.d_model, options.d_model,
+                                              rng)),
+      classifier_({detail::pooled_size(options.pooling, options.d_model), options.num_classes,
+                   true},
+                  rng) {
   register_module("embedding", embedding_);
   register_module("positional", positional_);
   register_module("embedding_dropout", embedding_dropout_);
   register_module("encoder", encoder_);
   if (pooling_) register_module("pooling", *pooling_);
   register_module("classifier", classifier_);
-}
-
-Tensor TransformerClassifier::pool(const Tensor& h, const IntTensor& lengths,
-                                   const Tensor& key_padding, Tensor& weights) const {
-  const Index B = h.size(0), T = h.size(1), D = h.size(2);
-  switch (options_.pooling) {
-    case ClassifierPooling::kMean:
-      // One batched GEMM [B, 1, T] · [B, T, D]: the masked sum and the division at once.
-      return reshape(matmul(mean_weights(lengths, T), h), Shape{B, D});
-    case ClassifierPooling::kFirst:
-      return reshape(slice(h, 1, 0, 1), Shape{B, D});
-    case ClassifierPooling::kAttention: {
-      AttentionPoolingOutput pooled = pooling_->forward(h, key_padding);
-      weights = pooled.weights;
-      return pooled.pooled;
-    }
-  }
-  CHECK(false, kName, ": unknown pooling");
-  return Tensor();
 }
 
 ClassifierOutput TransformerClassifier::forward(const ClassifierBatch& batch,
@@ -117,7 +87,8 @@ ClassifierOutput TransformerClassifier::forward(const ClassifierBatch& batch,
   const Tensor x = embedding_dropout_.forward(positional_.forward(embedding_.forward(batch.ids)));
   TransformerEncoderOutput encoded = encoder_.forward(x, key_padding, return_attention);
   Tensor pooling_weights;
-  const Tensor pooled = pool(encoded.output, batch.lengths, key_padding, pooling_weights);
+  const Tensor pooled = detail::pool_sequence(options_.pooling, encoded.output, batch.lengths,
+                                              key_padding, pooling_.get(), pooling_weights);
   ClassifierOutput out;
   out.logits = classifier_.forward(pooled);
   if (return_attention) {

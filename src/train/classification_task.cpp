@@ -212,7 +212,8 @@ ClassificationText read_classification_text(const Config& config) {
     Rng rng = task_detail::holdout_rng(config.train.seed);
     const auto held =
         task_detail::holdout_indices(static_cast<std::int64_t>(text.train.texts.size()),
-                                     data.valid_holdout, rng, "training examples");
+                                     data.valid_holdout, data.valid_holdout_block, rng,
+                                     "training examples");
     task_detail::move_indices(text.train.texts, held, text.valid.texts);
     task_detail::move_indices(text.train.labels, held, text.valid.labels);
     text.valid.label_names = text.train.label_names;

@@ -142,7 +142,14 @@ json to_json(const RnnSeq2SeqOptions& o) {
 const config_detail::EnumNames<ClassifierPooling> kPoolings = {
     {"mean", ClassifierPooling::kMean},
     {"first", ClassifierPooling::kFirst},
-    {"attention", ClassifierPooling::kAttention}};
+    {"max", ClassifierPooling::kMax},
+    {"attention", ClassifierPooling::kAttention},
+    {"attention_max", ClassifierPooling::kAttentionMax}};
+
+// The BiGRU classifier keeps its self-attention pooling; max pooling may join it.
+const config_detail::EnumNames<ClassifierPooling> kBiGruPoolings = {
+    {"attention", ClassifierPooling::kAttention},
+    {"attention_max", ClassifierPooling::kAttentionMax}};
 
 TransformerClassifierOptions read_transformer_classifier(ConfigReader& r) {
   TransformerClassifierOptions o;
@@ -178,6 +185,7 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   o.attention_dim = r.get_int_or<Index>("attention_dim", 128, {.min = 1});
   o.dropout = read_dropout(r, 0.3f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
+  o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kBiGruPoolings);
   return o;
 }
 
@@ -187,7 +195,8 @@ json to_json(const BiGruAttentionOptions& o) {
           {"num_layers", o.num_layers},
           {"attention_dim", o.attention_dim},
           {"dropout", config_detail::float_for_json(o.dropout)},
-          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)}};
+          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
+          {"pooling", config_detail::name_of(o.pooling, kBiGruPoolings)}};
 }
 
 // Defaults: the sizes of Yang et al. 2016, §3.3.

@@ -74,19 +74,29 @@ Rng holdout_rng(std::uint64_t seed) {
   return rng.fork();
 }
 
-std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, Rng& rng,
-                                          const std::string& what) {
+std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, std::int64_t block,
+                                          Rng& rng, const std::string& what) {
   CHECK(count < n, "data.valid_holdout: ", count, " examples cannot be held out of the ", n, " of ",
         what, " (some must remain for training)");
-  // Partial Fisher–Yates: the first `count` positions of a seeded shuffle.
-  std::vector<std::int64_t> order(static_cast<std::size_t>(n));
-  std::iota(order.begin(), order.end(), 0);
-  for (std::int64_t i = 0; i < count; ++i) {
-    std::swap(order[i], order[rng.randint(i, n)]);
+  CHECK(block >= 1, "data.valid_holdout_block must be >= 1 (got ", block, ")");
+  // Partial Fisher–Yates over the blocks [k·block, (k+1)·block): the first ones of a seeded
+  // shuffle, until `count` indices are held out (the last block chosen may be cut short). With
+  // block 1 these are single examples, drawn exactly as before blocks existed.
+  const std::int64_t num_blocks = (n + block - 1) / block;
+  std::vector<std::int64_t> blocks(static_cast<std::size_t>(num_blocks));
+  std::iota(blocks.begin(), blocks.end(), 0);
+  std::vector<std::int64_t> held;
+  held.reserve(static_cast<std::size_t>(count));
+  for (std::int64_t i = 0; static_cast<std::int64_t>(held.size()) < count; ++i) {
+    std::swap(blocks[i], blocks[rng.randint(i, num_blocks)]);
+    const std::int64_t end = std::min(n, (blocks[i] + 1) * block);
+    for (std::int64_t j = blocks[i] * block;
+         j < end && static_cast<std::int64_t>(held.size()) < count; ++j) {
+      held.push_back(j);
+    }
   }
-  order.resize(static_cast<std::size_t>(count));
-  std::sort(order.begin(), order.end());
-  return order;
+  std::sort(held.begin(), held.end());
+  return held;
 }
 
 std::string describe_read(const ReadStats& stats, const std::string& unit) {

@@ -30,9 +30,10 @@ Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
 Rng data_rng(std::uint64_t seed);
 Rng holdout_rng(std::uint64_t seed);
 
-// `count` distinct indices of [0, n), drawn with `rng`, sorted. Throws if count >= n.
-std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, Rng& rng,
-                                          const std::string& what);
+// `count` distinct indices of [0, n), drawn with `rng` in runs of `block` consecutive indices
+// (data.valid_holdout_block), sorted. Throws if count >= n.
+std::vector<std::int64_t> holdout_indices(std::int64_t n, std::int64_t count, std::int64_t block,
+                                          Rng& rng, const std::string& what);
 
 // Moves the elements at `indices` (sorted) of `from` to the end of `to`, keeping order.
 template <typename T>

@@ -219,7 +219,8 @@ TranslationText read_translation_text(const Config& config) {
     Rng rng = task_detail::holdout_rng(config.train.seed);
     const auto held =
         task_detail::holdout_indices(static_cast<std::int64_t>(text.train.source.size()),
-                                     data.valid_holdout, rng, "training pairs");
+                                     data.valid_holdout, data.valid_holdout_block, rng,
+                                     "training pairs");
     task_detail::move_indices(text.train.source, held, text.valid.source);
     task_detail::move_indices(text.train.target, held, text.valid.target);
   } else {

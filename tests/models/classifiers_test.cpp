@@ -15,6 +15,7 @@
 #include "heed/ops/reduce.h"
 #include "heed/ops/shape_ops.h"
 #include "heed/optim/adam.h"
+#include "models/classifier_inputs.h"
 #include "testing/gradcheck.h"
 
 namespace heed {
@@ -182,6 +183,60 @@ void expect_distributions(const Tensor& weights, const std::vector<Index>& lengt
 // Row `row` of logits [B, C].
 Tensor logits_row(const Tensor& logits, Index row) { return slice(logits, 0, row, row + 1); }
 
+// ----------------------------------------------------------------------------- pooling
+
+TEST(PoolSequence, EachPoolingReadsOnlyTheRealTokens) {
+  // h [2, 3, 2]; example 0 has 2 real tokens, its padding position holds values larger than any
+  // real one (and would win a max or shift a mean if it were read).
+  const Tensor h = Tensor::from_vector(Shape{2, 3, 2}, {1, -4, 3, -2, 100, 100,  //
+                                                        -1, 5, 2, 0, 7, -3});
+  const IntTensor lengths = IntTensor::from_vector(Shape{2}, {2, 3});
+  const Tensor key_padding = detail::padding_mask(lengths, 3);
+  Tensor weights;
+  const auto pool = [&](ClassifierPooling pooling) {
+    return detail::pool_sequence(pooling, h, lengths, key_padding, nullptr, weights);
+  };
+  EXPECT_TRUE(all_close(pool(ClassifierPooling::kMean), {2, -3, 8 / 3.f, 2 / 3.f}));
+  EXPECT_TRUE(all_close(pool(ClassifierPooling::kFirst), {1, -4, -1, 5}));
+  EXPECT_TRUE(all_close(pool(ClassifierPooling::kMax), {3, -2, 7, 5}));
+  EXPECT_FALSE(weights.defined());
+  EXPECT_EQ(detail::pooled_size(ClassifierPooling::kMax, 2), 2);
+  EXPECT_EQ(detail::pooled_size(ClassifierPooling::kAttentionMax, 2), 4);
+}
+
+TEST(PoolSequence, MaxGradientGoesToTheWinningRealToken) {
+  Tensor h = Tensor::from_vector(Shape{1, 3, 2}, {1, 4, 3, -2, 100, 100});
+  h.set_requires_grad();
+  const IntTensor lengths = IntTensor::from_vector(Shape{1}, {2});
+  Tensor weights;
+  backward(sum(detail::pool_sequence(ClassifierPooling::kMax, h, lengths,
+                                     detail::padding_mask(lengths, 3), nullptr, weights)));
+  EXPECT_EQ(h.grad().to_vector(), (std::vector<float>{0, 1, 1, 0, 0, 0}));
+}
+
+TEST(PoolSequence, AttentionMaxIsAttentionBesideMax) {
+  Rng rng(3);
+  const auto attention = detail::make_attention_pooling(ClassifierPooling::kAttentionMax, 2, 3, rng);
+  ASSERT_NE(attention, nullptr);
+  EXPECT_EQ(detail::make_attention_pooling(ClassifierPooling::kMax, 2, 3, rng), nullptr);
+  const Tensor h = Tensor::normal(Shape{2, 4, 2}, rng);
+  const IntTensor lengths = IntTensor::from_vector(Shape{2}, {4, 1});
+  const Tensor key_padding = detail::padding_mask(lengths, 4);
+  Tensor both_weights, attention_weights, unused;
+  const Tensor both = detail::pool_sequence(ClassifierPooling::kAttentionMax, h, lengths,
+                                            key_padding, attention.get(), both_weights);
+  const Tensor alone = detail::pool_sequence(ClassifierPooling::kAttention, h, lengths,
+                                             key_padding, attention.get(), attention_weights);
+  const Tensor max_only =
+      detail::pool_sequence(ClassifierPooling::kMax, h, lengths, key_padding, nullptr, unused);
+  EXPECT_EQ(both.shape(), (Shape{2, 4}));
+  EXPECT_EQ(both.to_vector(), concat({alone, max_only}, 1).to_vector());
+  EXPECT_EQ(both_weights.to_vector(), attention_weights.to_vector());
+  EXPECT_THROW_MSG(detail::pool_sequence(ClassifierPooling::kAttention, h, lengths, key_padding,
+                                         nullptr, unused),
+                   "attention pooling needs its SelfAttentionPooling");
+}
+
 // ----------------------------------------------------------------------------- BiGRU
 
 BiGruAttentionOptions tiny_bigru(Index vocab = 8) {
@@ -210,41 +265,63 @@ TEST(BiGruAttentionClassifier, ParameterNamesAndCount) {
   // + classifier (2·4 + 2).
   EXPECT_EQ(model.parameter_count(), 8 * 3 + 2 * 42 + 2 * 48 + 18 + 10);
   EXPECT_EQ(model.num_classes(), 2);
+  // attention_max: the output layer reads [attention; max], 2·2H = 8 features.
+  o.pooling = ClassifierPooling::kAttentionMax;
+  BiGruAttentionClassifier with_max(o, 1);
+  EXPECT_EQ(names_of(with_max), names);
+  EXPECT_EQ(with_max.parameter_count(), model.parameter_count() + 2 * 4);
 }
 
+constexpr ClassifierPooling kBiGruPoolings[] = {ClassifierPooling::kAttention,
+                                                ClassifierPooling::kAttentionMax};
+
 TEST(BiGruAttentionClassifier, LogitsAndPoolingAttention) {
-  BiGruAttentionClassifier model(tiny_bigru(), 2);
-  model.eval();
-  ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6, 5, 4, 3}, {2}});
-  ClassifierOutput out = model.forward(batch, true);
-  EXPECT_EQ(out.logits.shape(), (Shape{3, 2}));
-  ASSERT_EQ(out.attention.size(), 1u);
-  EXPECT_EQ(out.attention[0].name, "pooling");
-  EXPECT_EQ(out.attention[0].kind, "pool");
-  EXPECT_EQ(out.attention[0].weights.shape(), (Shape{3, 5}));
-  expect_distributions(out.attention[0].weights, {3, 5, 1});
-  EXPECT_TRUE(model.forward(batch, false).attention.empty());
+  for (ClassifierPooling pooling : kBiGruPoolings) {
+    BiGruAttentionOptions o = tiny_bigru();
+    o.pooling = pooling;
+    BiGruAttentionClassifier model(o, 2);
+    model.eval();
+    ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6, 5, 4, 3}, {2}});
+    ClassifierOutput out = model.forward(batch, true);
+    EXPECT_EQ(out.logits.shape(), (Shape{3, 2}));
+    ASSERT_EQ(out.attention.size(), 1u);
+    EXPECT_EQ(out.attention[0].name, "pooling");
+    EXPECT_EQ(out.attention[0].kind, "pool");
+    EXPECT_EQ(out.attention[0].weights.shape(), (Shape{3, 5}));
+    expect_distributions(out.attention[0].weights, {3, 5, 1});
+    EXPECT_TRUE(model.forward(batch, false).attention.empty());
+  }
 }
 
 TEST(BiGruAttentionClassifier, PaddingDoesNotChangeLogits) {
-  BiGruAttentionOptions o = tiny_bigru();
-  o.num_layers = 2;
-  o.dropout = 0.3f;  // eval mode: no dropout
-  BiGruAttentionClassifier model(o, 3);
-  model.eval();
-  const Sequence example{4, 5, 6};
-  const Tensor alone = model.forward(sequence_batch({example}), false).logits;
-  // Padded to 7 positions (with a non-pad id, which must not matter either), next to a longer one.
-  for (std::int32_t pad : {kPadId, 6}) {
-    ClassifierBatch padded = sequence_batch({{7, 7, 6, 5, 4, 4, 5}, example}, {}, pad);
-    EXPECT_TRUE(all_close(logits_row(model.forward(padded, false).logits, 1), alone, 1e-6, 1e-5))
-        << "pad id " << pad;
+  for (ClassifierPooling pooling : kBiGruPoolings) {
+    BiGruAttentionOptions o = tiny_bigru();
+    o.num_layers = 2;
+    o.dropout = 0.3f;  // eval mode: no dropout
+    o.pooling = pooling;
+    BiGruAttentionClassifier model(o, 3);
+    model.eval();
+    const Sequence example{4, 5, 6};
+    const Tensor alone = model.forward(sequence_batch({example}), false).logits;
+    // Padded to 7 positions (with a non-pad id, which must not matter either), next to a longer
+    // one.
+    for (std::int32_t pad : {kPadId, 6}) {
+      ClassifierBatch padded = sequence_batch({{7, 7, 6, 5, 4, 4, 5}, example}, {}, pad);
+      EXPECT_TRUE(
+          all_close(logits_row(model.forward(padded, false).logits, 1), alone, 1e-6, 1e-5))
+          << "pooling " << static_cast<int>(pooling) << " pad id " << pad;
+    }
   }
 }
 
 TEST(BiGruAttentionClassifier, Gradcheck) {
-  BiGruAttentionClassifier model(tiny_bigru(6), 4);
-  EXPECT_TRUE(gradcheck_parameters(model, sequence_batch({{4, 5, 2}, {3, 1}})));
+  for (ClassifierPooling pooling : kBiGruPoolings) {
+    BiGruAttentionOptions o = tiny_bigru(6);
+    o.pooling = pooling;
+    BiGruAttentionClassifier model(o, 4);
+    EXPECT_TRUE(gradcheck_parameters(model, sequence_batch({{4, 5, 2}, {3, 1}})))
+        << "pooling " << static_cast<int>(pooling);
+  }
 }
 
 TEST(BiGruAttentionClassifier, DropoutIsSeededAndOnlyInTraining) {
@@ -294,6 +371,10 @@ TEST(BiGruAttentionClassifier, BadInputsNameTheModel) {
   o.num_classes = 1;
   EXPECT_THROW_MSG(BiGruAttentionClassifier(o, 1),
                    "BiGruAttentionClassifier: num_classes must be >= 2 (got 1)");
+  o = tiny_bigru();
+  o.pooling = ClassifierPooling::kMean;
+  EXPECT_THROW_MSG(BiGruAttentionClassifier(o, 1),
+                   "BiGruAttentionClassifier: pooling must be attention or attention_max");
 }
 
 // ----------------------------------------------------------------------------- HAN
@@ -465,7 +546,8 @@ TransformerClassifierOptions tiny_transformer(ClassifierPooling pooling, Index v
 }
 
 constexpr ClassifierPooling kPoolings[] = {ClassifierPooling::kMean, ClassifierPooling::kFirst,
-                                           ClassifierPooling::kAttention};
+                                           ClassifierPooling::kMax, ClassifierPooling::kAttention,
+                                           ClassifierPooling::kAttentionMax};
 
 TEST(TransformerClassifier, ParameterNamesAndCount) {
   TransformerClassifier model(tiny_transformer(ClassifierPooling::kMean), 1);
@@ -522,7 +604,8 @@ TEST(TransformerClassifier, LogitsAndAttentionMaps) {
     model.eval();
     ClassifierOutput out = model.forward(sequence_batch({{4, 5, 6}, {7, 6, 5, 4, 3}}), true);
     EXPECT_EQ(out.logits.shape(), (Shape{2, 2}));
-    const bool attention_pooling = pooling == ClassifierPooling::kAttention;
+    const bool attention_pooling = pooling == ClassifierPooling::kAttention ||
+                                   pooling == ClassifierPooling::kAttentionMax;
     ASSERT_EQ(out.attention.size(), attention_pooling ? 3u : 2u);
     for (int i = 0; i < 2; ++i) {
       const AttentionMap& map = out.attention[i];

@@ -269,6 +269,18 @@ TEST(Config, ValidationDataIsRequiredInSomeForm) {
   EXPECT_NO_THROW(files.load(c));
 }
 
+TEST(Config, HoldoutBlockNeedsAHoldoutAndIsPositive) {
+  ConfigFiles files;
+  json c = minimal_translation();
+  c["data"]["valid_holdout_block"] = 10;
+  EXPECT_EQ(files.error(c), "data.valid_holdout_block: only used with \"valid_holdout\" > 0");
+  c["data"].erase("valid");
+  c["data"]["valid_holdout"] = 100;
+  EXPECT_EQ(files.load(c).config.data.valid_holdout_block, 10);
+  c["data"]["valid_holdout_block"] = 0;
+  EXPECT_NE(files.error(c).find("data.valid_holdout_block"), std::string::npos);
+}
+
 TEST(Config, ValidateChecksConfigsBuiltInCode) {
   ConfigFiles files;
   const Config good = files.load(minimal_translation()).config;

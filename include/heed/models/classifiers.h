@@ -2,14 +2,15 @@
 //
 //   BiGruAttentionClassifier      embedding → bidirectional GRU (packed by lengths) →
 //                                 self-attention pooling (Yang et al. 2016 §2.2; Lin et al.
-//                                 2017) → dropout → Linear → C logits
+//                                 2017), optionally beside max pooling → dropout → Linear →
+//                                 C logits
 //   HierarchicalAttentionNetwork  Yang et al. 2016, "Hierarchical Attention Networks for
 //                                 Document Classification": words → bi-GRU + word attention →
 //                                 sentence vectors → bi-GRU + sentence attention → document
 //                                 vector → dropout → Linear → C logits
 //   TransformerClassifier         embedding·√d + sinusoidal positions → dropout → N Transformer
-//                                 encoder layers (Vaswani et al. 2017) → pooling (masked mean |
-//                                 first token | self-attention pooling) → Linear → C logits
+//                                 encoder layers (Vaswani et al. 2017) → pooling (ClassifierPooling:
+//                                 mean, first token, max, self-attention) → Linear → C logits
 //
 // Token id kPadId (data/special_ids.h) is the padding id: its embedding row stays zero and gets
 // no gradient, though the models never look at positions past each sequence's length anyway.
@@ -35,6 +36,17 @@
 
 namespace heed {
 
+// How a sequence model's outputs h [B, T, D] become one vector per example (padding excluded).
+enum class ClassifierPooling {
+  kMean,          // mean over each example's real tokens                              [B, D]
+  kFirst,         // the output at position 0 (a [CLS]-style first token)              [B, D]
+  kMax,           // element-wise max over the real tokens                             [B, D]
+  kAttention,     // SelfAttentionPooling                                              [B, D]
+  kAttentionMax,  // [attention; max] concatenated: attention picks the decisive words,
+                  // max keeps the strongest feature anywhere in a long text
+                  // (Johnson & Zhang 2016; Conneau et al. 2017)                        [B, 2D]
+};
+
 // ----------------------------------------------------------------------------- BiGRU + attention
 
 struct BiGruAttentionOptions {
@@ -45,12 +57,14 @@ struct BiGruAttentionOptions {
   Index attention_dim = 0;  // A of the pooling's tanh layer
   float dropout = 0.f;      // before the output layer, and between GRU layers
   float embedding_dropout = 0.f;  // on the word embeddings (a regularizer for small corpora)
+  // attention or attention_max (a model without self-attention pooling is another model)
+  ClassifierPooling pooling = ClassifierPooling::kAttention;
   Index num_classes = 0;    // C
 };
 
 // Parameters: embedding.weight [V, E]; gru.{weight,bias}_{ih,hh}_l<k>[_reverse] (torch.nn.GRU's
-// names); pooling.context [A], pooling.proj.{weight [A, 2H], bias}; classifier.{weight [C, 2H],
-// bias}.
+// names); pooling.context [A], pooling.proj.{weight [A, 2H], bias}; classifier.{weight [C, P],
+// bias} with P = 2H (attention) or 4H (attention_max).
 class BiGruAttentionClassifier : public ClassifierModel {
  public:
   BiGruAttentionClassifier(const BiGruAttentionOptions& options, std::uint64_t seed);
@@ -129,12 +143,6 @@ class HierarchicalAttentionNetwork : public ClassifierModel {
 
 // ----------------------------------------------------------------------------- Transformer
 
-enum class ClassifierPooling {
-  kMean,       // mean of the encoder outputs over each example's real tokens
-  kFirst,      // the encoder output at position 0 (a [CLS]-style first token)
-  kAttention,  // SelfAttentionPooling with attention_dim = d_model
-};
-
 // The benchmark's sentiment model (../shared/bench/peer_torch.py --model sentiment) is
 // vocab 20000, d_model 128, 4 heads, 2 layers, FFN 256, dropout 0.1, relu, post-norm, mean
 // pooling, 2 classes.
@@ -154,8 +162,8 @@ struct TransformerClassifierOptions {
 
 // Parameters: embedding.weight [V, D]; encoder.layers.<i>.* (torch.nn.TransformerEncoderLayer's
 // names: self_attn.in_proj_weight, self_attn.out_proj.*, linear1, linear2, norm1, norm2);
-// encoder.norm.* (norm_first only); pooling.{context, proj.*} (attention pooling only);
-// classifier.{weight [C, D], bias}.
+// encoder.norm.* (norm_first only); pooling.{context, proj.*} (attention and attention_max);
+// classifier.{weight [C, P], bias} with P = D, or 2D for attention_max.
 class TransformerClassifier : public ClassifierModel {
  public:
   TransformerClassifier(const TransformerClassifierOptions& options, std::uint64_t seed);
@@ -172,17 +180,13 @@ class TransformerClassifier : public ClassifierModel {
  private:
   TransformerClassifier(const TransformerClassifierOptions& options, Rng rng);
 
-  // Encoder outputs h [B, T, D] -> [B, D]; `weights` receives the attention pooling's α.
-  Tensor pool(const Tensor& h, const IntTensor& lengths, const Tensor& key_padding,
-              Tensor& weights) const;
-
   TransformerClassifierOptions options_;
   std::shared_ptr<Rng> dropout_rng_;
   Embedding embedding_;
   PositionalEncoding positional_;
   Dropout embedding_dropout_;
   TransformerEncoder encoder_;
-  std::unique_ptr<SelfAttentionPooling> pooling_;  // kAttention only
+  std::unique_ptr<SelfAttentionPooling> pooling_;  // attention and attention_max only
   Linear classifier_;
 };
 

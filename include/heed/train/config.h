@@ -110,6 +110,11 @@ struct DataConfig {
   // Examples moved from the training data to validation (seeded), for corpora without a
   // validation split; exclusive with "valid".
   std::int64_t valid_holdout = 0;
+  // ... drawn in runs of this many consecutive examples (file order), so that neighbours that
+  // belong together stay on one side: IMDB keeps the reviews of one film under consecutive ids,
+  // and a holdout drawn example by example would share films with training and overstate
+  // accuracy. 1: single examples.
+  std::int64_t valid_holdout_block = 1;
   int max_length = 100;  // subword tokens per side / text / sentence (0: no limit)
   Overlong overlong = Overlong::kDrop;
   bool skip_malformed = false;
