@@ -115,6 +115,10 @@ void RateMeter::add(double time, double total) {
   while (samples_.size() > 2 && samples_[1].time <= time - window_) samples_.pop_front();
 }
 
+void RateMeter::skip(double seconds) {
+  for (Sample& sample : samples_) sample.time += seconds;
+}
+
 double RateMeter::rate() const {
   if (samples_.size() < 2) return std::nan("");
   const double dt = samples_.back().time - samples_.front().time;
@@ -198,6 +202,17 @@ void TrainProgress::update(const TrainStatus& status) {
   if (line_.due(now)) line_.draw(text(), now);
 }
 
+TrainProgress::Pause::Pause(TrainProgress& progress)
+    : progress_(progress), start_(progress.line_.now()) {}
+
+TrainProgress::Pause::~Pause() {
+  if (!progress_.started_) return;  // nothing measured yet: nothing to correct
+  const double seconds = progress_.line_.now() - start_;
+  progress_.paused_seconds_ += seconds;
+  progress_.steps_per_second_.skip(seconds);
+  progress_.tokens_per_second_.skip(seconds);
+}
+
 std::string TrainProgress::text() const {
   const double now = line_.now();
   std::string text = "step " + std::to_string(last_.step) + "/" + std::to_string(total_steps_) +
@@ -207,10 +222,15 @@ std::string TrainProgress::text() const {
   text += " | lr " + format_learning_rate(last_.lr);
   text += " | " + format_rate(tokens_per_second_.rate(), "tok");
   text += " | " + format_duration(started_ ? now - start_time_ : 0);
-  std::string until_end = eta(total_steps_ - last_.step, steps_per_second_.rate());
+  // Steps per second of wall time: the training rate, slowed by the pauses' share so far.
+  const double elapsed = started_ ? now - start_time_ : 0;
+  const double training = elapsed - paused_seconds_;
+  const double rate = paused_seconds_ > 0 && training > 0
+                          ? steps_per_second_.rate() * training / elapsed
+                          : steps_per_second_.rate();
+  std::string until_end = eta(total_steps_ - last_.step, rate);
   if (time_budget_ >= 0 && started_) {
     const double left = std::max(0.0, time_budget_ - (now - start_time_));
-    const double rate = steps_per_second_.rate();
     const bool budget_first =
         !(rate > 0) || left < static_cast<double>(total_steps_ - last_.step) / rate;
     if (budget_first) until_end = format_duration(left);

@@ -219,9 +219,12 @@ class Session {
       progress.update(status);
       if (step % t.log_every == 0) log_training(status.lr);
       bool improved = false;
-      if (step % t.valid_every == 0) improved = validate();
-      state_.counters.elapsed_seconds = elapsed_before + seconds_since(session_start);
-      if (step % t.checkpoint_every == 0 || improved) save(improved);
+      {
+        const TrainProgress::Pause pause(progress);  // not training speed
+        if (step % t.valid_every == 0) improved = validate();
+        state_.counters.elapsed_seconds = elapsed_before + seconds_since(session_start);
+        if (step % t.checkpoint_every == 0 || improved) save(improved);
+      }
       if (stop_requested()) {
         result.outcome = TrainOutcome::kInterrupted;
         result.signal = stop_signal();

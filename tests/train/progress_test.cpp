@@ -143,6 +143,34 @@ TEST(TrainProgress, ATimeBudgetEndsTheEtaWhenItComesFirst) {
   EXPECT_NE(progress.text().find("| ETA 16m29s"), std::string::npos) << progress.text();
 }
 
+TEST(TrainProgress, PausesAreLeftOutOfTheRatesButNotOutOfTheEta) {
+  FakeClock clock;
+  std::ostringstream out;
+  TrainProgress progress(1000, {.out = &out, .tty = true, .width = 200, .clock = clock.function()});
+  for (int step = 1; step <= 20; ++step) {
+    progress.update({.step = step, .epoch = 0, .loss = 1, .lr = 1e-3, .tokens_seen = step * 100});
+    clock.now += 1;
+  }
+  {
+    const TrainProgress::Pause validation(progress);
+    clock.now += 20;  // validation and a checkpoint: no steps
+  }
+  progress.update({.step = 21, .epoch = 0, .loss = 1, .lr = 1e-3, .tokens_seen = 2100});
+  // Training still runs at 1 step/s, 100 tokens/s (not 1 step over the 20 s pause); the pauses
+  // took 20 of the 40 s so far, so the 979 steps left should take twice 979 s: 32m38s.
+  EXPECT_NE(progress.text().find("| 100 tok/s | 40s | ETA 32m38s"), std::string::npos)
+      << progress.text();
+}
+
+TEST(RateMeter, SkipLeavesAPauseOut) {
+  RateMeter meter(10);
+  meter.add(0, 0);
+  meter.add(2, 100);
+  meter.skip(30);
+  meter.add(33, 150);  // 150 units in 2 + 1 s of progress
+  EXPECT_DOUBLE_EQ(meter.rate(), 50);
+}
+
 TEST(TrainProgress, PlainOutputPrintsALineEveryLogInterval) {
   FakeClock clock;
   std::ostringstream out;

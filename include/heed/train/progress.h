@@ -10,8 +10,10 @@
 //
 // The loss shown is an exponential moving average (β = 0.98, bias-corrected as in Adam, so the
 // first values are not pulled towards 0). Rates (tokens/s, steps/s for the ETA) are measured over
-// the last 10 seconds, starting from the first update — a resumed run does not count the steps
-// of earlier sessions as done in no time.
+// the last 10 seconds of training, starting from the first update — a resumed run does not count
+// the steps of earlier sessions as done in no time. Pauses (validation, checkpoints: a Pause
+// while they run) are left out of the rates, so tokens/s is the training speed; the ETA adds
+// them back in proportion (their share of the time so far).
 //
 // Everything that depends on time takes it from ProgressOptions::clock, so tests drive a fake
 // clock; the format_* functions are pure.
@@ -66,6 +68,9 @@ class RateMeter {
  public:
   explicit RateMeter(double window_seconds = 10) : window_(window_seconds) {}
   void add(double time, double total);
+  // Moves every sample `seconds` later: time that passed without progress (a pause) is not
+  // counted.
+  void skip(double seconds);
   // NaN until two samples lie apart in time.
   double rate() const;
 
@@ -138,6 +143,19 @@ class TrainProgress {
 
   // Records a step; redraws if due.
   void update(const TrainStatus& status);
+
+  // While alive, time does not count towards the rates (validation, checkpoints).
+  class Pause {
+   public:
+    explicit Pause(TrainProgress& progress);
+    ~Pause();
+    Pause(const Pause&) = delete;
+    Pause& operator=(const Pause&) = delete;
+
+   private:
+    TrainProgress& progress_;
+    double start_;
+  };
   void message(std::string_view text) { line_.message(text); }
   // Final redraw, ending the line (call once, after the loop).
   void finish();
@@ -153,6 +171,7 @@ class TrainProgress {
   bool started_ = false;
   double start_time_ = 0;
   double time_budget_ = -1;  // < 0: none
+  double paused_seconds_ = 0;  // since the first update
   SmoothedValue loss_;
   RateMeter steps_per_second_;
   RateMeter tokens_per_second_;
