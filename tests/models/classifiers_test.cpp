@@ -183,6 +183,21 @@ void expect_distributions(const Tensor& weights, const std::vector<Index>& lengt
 // Row `row` of logits [B, C].
 Tensor logits_row(const Tensor& logits, Index row) { return slice(logits, 0, row, row + 1); }
 
+// A flat-sequence model (in eval mode) gives an example the same logits alone as padded to 7
+// positions next to a longer example, whether the padding holds the pad id or a real id (which
+// must not matter either), to within `atol` (and a relative 1e-5).
+void expect_padding_invariant(ClassifierModel& model, double atol,
+                              const std::string& context) {
+  const Sequence example{4, 5, 6};
+  const Tensor alone = model.forward(sequence_batch({example}), false).logits;
+  for (std::int32_t pad : {kPadId, 6}) {
+    ClassifierBatch padded = sequence_batch({{7, 7, 6, 5, 4, 4, 5}, example}, {}, pad);
+    EXPECT_TRUE(
+        all_close(logits_row(model.forward(padded, false).logits, 1), alone, atol, 1e-5))
+        << context << " pad id " << pad;
+  }
+}
+
 // ----------------------------------------------------------------------------- pooling
 
 TEST(PoolSequence, EachPoolingReadsOnlyTheRealTokens) {
@@ -301,16 +316,7 @@ TEST(BiGruAttentionClassifier, PaddingDoesNotChangeLogits) {
     o.pooling = pooling;
     BiGruAttentionClassifier model(o, 3);
     model.eval();
-    const Sequence example{4, 5, 6};
-    const Tensor alone = model.forward(sequence_batch({example}), false).logits;
-    // Padded to 7 positions (with a non-pad id, which must not matter either), next to a longer
-    // one.
-    for (std::int32_t pad : {kPadId, 6}) {
-      ClassifierBatch padded = sequence_batch({{7, 7, 6, 5, 4, 4, 5}, example}, {}, pad);
-      EXPECT_TRUE(
-          all_close(logits_row(model.forward(padded, false).logits, 1), alone, 1e-6, 1e-5))
-          << "pooling " << static_cast<int>(pooling) << " pad id " << pad;
-    }
+    expect_padding_invariant(model, 1e-6, str("pooling ", static_cast<int>(pooling)));
   }
 }
 
@@ -632,15 +638,8 @@ TEST(TransformerClassifier, PaddingDoesNotChangeLogits) {
       o.dropout = 0.2f;  // eval mode: no dropout
       TransformerClassifier model(o, 3);
       model.eval();
-      const Sequence example{4, 5, 6};
-      const Tensor alone = model.forward(sequence_batch({example}), false).logits;
-      for (std::int32_t pad : {kPadId, 6}) {
-        ClassifierBatch padded = sequence_batch({{7, 7, 6, 5, 4, 4, 5}, example}, {}, pad);
-        EXPECT_TRUE(
-            all_close(logits_row(model.forward(padded, false).logits, 1), alone, 1e-5, 1e-5))
-            << "pooling " << static_cast<int>(pooling) << " norm_first " << norm_first << " pad "
-            << pad;
-      }
+      expect_padding_invariant(
+          model, 1e-5, str("pooling ", static_cast<int>(pooling), " norm_first ", norm_first));
     }
   }
 }
