@@ -229,6 +229,10 @@ Batcher<Example>::Batcher(std::vector<Example> examples, const BatcherOptions& o
   constexpr bool kTranslation = std::is_same_v<Example, TranslationExample>;
   CHECK(options.max_length != 1 || !kTranslation,
         "Batcher: max_length must be >= 2 for translation (target + EOS), got 1");
+  CHECK(options.window >= 0, "Batcher: window must be >= 0, got ", options.window);
+  constexpr bool kFlat = std::is_same_v<Example, ClassificationExample>;
+  CHECK(options.window == 0 || kFlat,
+        "Batcher: training windows are for classification examples only");
 
   filter_stats_.examples = static_cast<std::int64_t>(examples.size());
   for (std::int64_t i = 0; i < filter_stats_.examples; ++i) {
@@ -246,7 +250,8 @@ Batcher<Example>::Batcher(std::vector<Example> examples, const BatcherOptions& o
       case Fit::kFits:
         break;
     }
-    const Extent e = extent(example);
+    Extent e = extent(example);
+    if (options.window > 0) e.length = std::min<std::int64_t>(e.length, options.window);
     CHECK(e.length * e.width <= options.max_tokens, "Batcher: example ", i, " alone needs ",
           e.length, e.width > 1 ? str(" × ", e.width) : std::string(), " = ", e.length * e.width,
           " tokens, more than max_tokens=", options.max_tokens, " (limit it with max_length",
@@ -260,12 +265,13 @@ Batcher<Example>::Batcher(std::vector<Example> examples, const BatcherOptions& o
         filter_stats_.dropped_empty, " empty, ", filter_stats_.dropped_overlong,
         " longer than max_length=", options.max_length, ")");
 
-  state_.rng = rng.state();
+  first_epoch_rng_ = rng.state();
+  state_.rng = first_epoch_rng_;
   plan_epoch();
 }
 
 template <typename Example>
-std::vector<std::vector<std::int64_t>> Batcher<Example>::pack(
+typename Batcher<Example>::Plan Batcher<Example>::pack(
     const std::vector<std::int64_t>& order) const {
   std::vector<std::vector<std::int64_t>> batches;
   std::vector<std::int64_t> batch;
@@ -292,9 +298,9 @@ std::vector<std::vector<std::int64_t>> Batcher<Example>::pack(
 }
 
 template <typename Example>
-void Batcher<Example>::plan_epoch() {
+typename Batcher<Example>::EpochPlan Batcher<Example>::plan(const Rng::State& epoch_rng) const {
   Rng rng;
-  rng.set_state(state_.rng);
+  rng.set_state(epoch_rng);
   std::vector<std::int64_t> order(examples_.size());
   std::iota(order.begin(), order.end(), 0);
   if (options_.shuffle) shuffle(order, rng);
@@ -304,29 +310,66 @@ void Batcher<Example>::plan_epoch() {
     return sizes_[a].length != sizes_[b].length ? sizes_[a].length < sizes_[b].length
                                                 : sizes_[a].width < sizes_[b].width;
   };
+  EpochPlan result;
+  Plan& batches = result.batches;
   switch (options_.bucketing) {
     case Bucketing::kNone:
-      plan_ = pack(order);
+      batches = pack(order);
       break;
     case Bucketing::kGlobal:
       std::stable_sort(order.begin(), order.end(), by_size);
-      plan_ = pack(order);
+      batches = pack(order);
       break;
     case Bucketing::kChunks: {
-      plan_.clear();
       const auto n = static_cast<std::int64_t>(order.size());
       for (std::int64_t begin = 0; begin < n; begin += options_.chunk_size) {
         std::vector<std::int64_t> chunk(order.begin() + begin,
                                         order.begin() + std::min(n, begin + options_.chunk_size));
         std::stable_sort(chunk.begin(), chunk.end(), by_size);
-        for (auto& batch : pack(chunk)) plan_.push_back(std::move(batch));
+        for (auto& batch : pack(chunk)) batches.push_back(std::move(batch));
       }
       break;
     }
   }
   // Sorted batches would otherwise come short-to-long in every epoch.
-  if (options_.shuffle && options_.bucketing != Bucketing::kNone) shuffle(plan_, rng);
-  next_epoch_rng_ = rng.state();
+  if (options_.shuffle && options_.bucketing != Bucketing::kNone) shuffle(batches, rng);
+  // Drawn only with windows, so that runs without them keep their generator stream.
+  if (options_.window > 0) result.window_seed = rng.fork().seed();
+  result.next_epoch_rng = rng.state();
+  return result;
+}
+
+template <typename Example>
+void Batcher<Example>::plan_epoch() {
+  EpochPlan epoch = plan(state_.rng);
+  plan_ = std::move(epoch.batches);
+  next_epoch_rng_ = epoch.next_epoch_rng;
+  window_seed_ = epoch.window_seed;
+}
+
+template <typename Example>
+std::int64_t Batcher<Example>::batches_in_epochs(std::int64_t epochs) const {
+  std::int64_t batches = 0;
+  Rng::State epoch_rng = first_epoch_rng_;
+  for (std::int64_t e = 0; e < epochs; ++e) {
+    EpochPlan epoch = plan(epoch_rng);
+    batches += static_cast<std::int64_t>(epoch.batches.size());
+    epoch_rng = epoch.next_epoch_rng;
+  }
+  return batches;
+}
+
+template <typename Example>
+std::int64_t Batcher<Example>::window_offset(std::int64_t i) const {
+  if constexpr (std::is_same_v<Example, ClassificationExample>) {
+    const std::int64_t spare = len(examples_[i].tokens) - options_.window;
+    if (options_.window == 0 || spare <= 0) return 0;
+    const auto w = Rng::block(window_seed_, static_cast<std::uint64_t>(i));
+    const std::uint64_t draw = (static_cast<std::uint64_t>(w[0]) << 32) | w[1];
+    return static_cast<std::int64_t>(draw % static_cast<std::uint64_t>(spare + 1));
+  } else {
+    return 0;
+  }
 }
 
 template <typename Example>
@@ -352,13 +395,33 @@ void Batcher<Example>::set_state(const BatcherState& state) {
 }
 
 template <typename Example>
+std::vector<const Example*> Batcher<Example>::rows_of(const std::vector<std::int64_t>& indices,
+                                                      std::vector<Example>& windows) const {
+  std::vector<const Example*> rows;
+  rows.reserve(indices.size());
+  windows.clear();
+  windows.reserve(indices.size());  // no reallocation: rows point into it
+  for (std::int64_t i : indices) {
+    CHECK(i >= 0 && i < size(), "Batcher: example index ", i, " out of range [0, ", size(), ")");
+    rows.push_back(&examples_[i]);
+    if constexpr (std::is_same_v<Example, ClassificationExample>) {
+      const Ids& tokens = examples_[i].tokens;
+      if (options_.window > 0 && len(tokens) > options_.window) {
+        const auto begin = tokens.begin() + window_offset(i);
+        windows.push_back({Ids(begin, begin + options_.window), examples_[i].label});
+        rows.back() = &windows.back();
+      }
+    }
+  }
+  return rows;
+}
+
+template <typename Example>
 PaddingStats Batcher<Example>::padding_stats() const {
   PaddingStats stats;
-  std::vector<const Example*> rows;
+  std::vector<Example> windows;
   for (const auto& batch : plan_) {
-    rows.clear();
-    for (std::int64_t i : batch) rows.push_back(&examples_[i]);
-    count_padding(rows, stats);
+    count_padding(rows_of(batch, windows), stats);
     stats.batches += 1;
     stats.examples += static_cast<std::int64_t>(batch.size());
   }
@@ -369,13 +432,8 @@ template <typename Example>
 typename Batcher<Example>::Batch Batcher<Example>::collate(
     const std::vector<std::int64_t>& indices) const {
   CHECK(!indices.empty(), "Batcher::collate: empty batch");
-  std::vector<const Example*> rows;
-  rows.reserve(indices.size());
-  for (std::int64_t i : indices) {
-    CHECK(i >= 0 && i < size(), "Batcher::collate: example index ", i, " out of range [0, ", size(),
-          ")");
-    rows.push_back(&examples_[i]);
-  }
+  std::vector<Example> windows;
+  const std::vector<const Example*> rows = rows_of(indices, windows);
   Batch batch = heed::collate(rows);
   batch.example_ids.reserve(indices.size());
   for (std::int64_t i : indices) batch.example_ids.push_back(ids_[i]);

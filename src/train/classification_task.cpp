@@ -66,7 +66,16 @@ class ClassificationTask final : public Task {
             " tokens per epoch (",
             static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
             "% padding)"));
-    first_epoch_batches_ = train_batches_->batches_per_epoch();
+    if constexpr (!kDocuments) {
+      if (const int window = files.train_window; window > 0) {
+        std::int64_t longer = 0;
+        for (std::int64_t i = 0; i < train_batches_->size(); ++i) {
+          longer += static_cast<std::int64_t>(train_batches_->example(i).tokens.size()) > window;
+        }
+        log(str("train: ", longer, " texts longer than data.train_window=", window,
+                " tokens are trained on a random window of that many tokens, new each epoch"));
+      }
+    }
 
     std::vector<Example> valid_examples = encode(valid);
     std::int64_t largest = 1;
@@ -118,7 +127,9 @@ class ClassificationTask final : public Task {
   std::int64_t completed_epochs() const override {
     return train_batches_->state().epoch + (train_batches_->at_epoch_end() ? 1 : 0);
   }
-  std::int64_t first_epoch_batches() const override { return first_epoch_batches_; }
+  std::int64_t batches_in_epochs(std::int64_t epochs) const override {
+    return train_batches_->batches_in_epochs(epochs);
+  }
 
   Validation validate() override {
     const ClassifierRun run = run_classifier(*build_.model, *valid_batches_);
@@ -180,7 +191,6 @@ class ClassificationTask final : public Task {
   Tokenizer tokenizer_;
   Index num_classes_ = 0;
   std::unique_ptr<Batcher<Example>> train_batches_;
-  std::int64_t first_epoch_batches_ = 0;
   std::unique_ptr<Batcher<Example>> valid_batches_;
   std::vector<std::string> valid_texts_;
   ClassifierModelBuild build_;

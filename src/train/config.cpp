@@ -257,10 +257,12 @@ DataConfig DataConfig::from_json(ConfigReader& r, TaskKind task, ModelType model
     if (hierarchical) {
       k.max_sentences = r.get_int_or<int>("max_sentences", 0, {.min = 0});
       k.max_words = r.get_int_or<int>("max_words", 0, {.min = 0});
+      reject_key(r, "train_window", "by flat classifiers (a document's sentences are not cut)");
     } else {
       for (const char* key : {"max_sentences", "max_words"}) {
         reject_key(r, key, "by the hierarchical model (\"model.type\": \"han\")");
       }
+      k.train_window = r.get_int_or<int>("train_window", 0, {.min = 0});
     }
   }
   c.valid_holdout = r.get_int_or("valid_holdout", c.valid_holdout, {.min = 0});
@@ -301,6 +303,8 @@ json DataConfig::to_json(TaskKind task, ModelType model_type) const {
     if (is_hierarchical_model(model_type)) {
       j["max_sentences"] = k.max_sentences;
       j["max_words"] = k.max_words;
+    } else {
+      j["train_window"] = k.train_window;
     }
   }
   j["valid_holdout"] = c.valid_holdout;

@@ -127,7 +127,10 @@ BatcherOptions training_batcher_options(const Config& config) {
           .overlong = config.data.overlong,
           .bucketing = config.train.bucketing,
           .chunk_size = config.train.chunk_size,
-          .shuffle = true};
+          .shuffle = true,
+          .window = config.task == TaskKind::kClassification
+                        ? config.data.classification.train_window
+                        : 0};
 }
 
 BatcherOptions evaluation_batcher_options(const Config& config, std::int64_t largest) {

@@ -182,7 +182,7 @@ class Session {
       metrics_ = std::make_unique<MetricsLog>(MetricsLog::start(run_.metrics_path()));
     }
     log(str("model: ", to_string(config_.model.type), ", ", task_->model().parameter_count(),
-            " parameters; ", task_->first_epoch_batches(), " batches per epoch; training for ",
+            " parameters; ", task_->batches_in_epochs(1), " batches per epoch; training for ",
             planned_length()));
   }
 
@@ -305,13 +305,13 @@ class Session {
     }
   }
 
-  // The step count the run ends at: max_steps, or max_epochs of first-epoch-sized epochs,
-  // whichever comes first (used for the progress bar and the cosine schedule).
+  // The step count the run ends at: max_steps, or the batches of max_epochs epochs, whichever
+  // comes first (used for the progress bar and the cosine schedule).
   std::int64_t planned_steps() const {
     const TrainConfig& t = config_.train;
     std::int64_t steps = std::numeric_limits<std::int64_t>::max();
     if (t.max_steps) steps = *t.max_steps;
-    if (t.max_epochs) steps = std::min(steps, *t.max_epochs * task_->first_epoch_batches());
+    if (t.max_epochs) steps = std::min(steps, task_->batches_in_epochs(*t.max_epochs));
     return steps;
   }
 

@@ -83,7 +83,6 @@ class TranslationTask final : public Task {
             " tokens per epoch (",
             static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
             "% padding)"));
-    first_epoch_batches_ = train_batches_->batches_per_epoch();
 
     std::vector<TranslationExample> valid_examples =
         encode_pairs(valid, source_tokenizer_, target_tokenizer_);
@@ -137,7 +136,9 @@ class TranslationTask final : public Task {
   std::int64_t completed_epochs() const override {
     return train_batches_->state().epoch + (train_batches_->at_epoch_end() ? 1 : 0);
   }
-  std::int64_t first_epoch_batches() const override { return first_epoch_batches_; }
+  std::int64_t batches_in_epochs(std::int64_t epochs) const override {
+    return train_batches_->batches_in_epochs(epochs);
+  }
 
   Validation validate() override {
     Seq2SeqModel& model = *build_.model;
@@ -200,7 +201,6 @@ class TranslationTask final : public Task {
   Config config_;
   Tokenizer source_tokenizer_, target_tokenizer_;
   std::unique_ptr<TranslationBatcher> train_batches_;
-  std::int64_t first_epoch_batches_ = 0;
   std::unique_ptr<TranslationBatcher> valid_batches_;     // for the validation loss
   std::vector<std::vector<std::int32_t>> valid_sources_;  // for decoding, every line
   std::vector<std::string> valid_text_;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <set>
 
 #include "testing/gradcheck.h"  // EXPECT_THROW_MSG
 
@@ -190,6 +191,122 @@ TEST(Batcher, ShuffleIsSeededAndChangesPerEpoch) {
   EXPECT_EQ(a.state().position, 1);
   EXPECT_NE(a.epoch_plan(), epoch0);
   expect_valid_epoch(a, 200);
+}
+
+TEST(Batcher, BatchesInEpochsCountsEachEpochsOwnPlan) {
+  // Shuffled chunks pack differently every epoch, so epochs differ in batch count; the planned
+  // total must equal what next() actually returns, also after the batcher has moved on.
+  const auto examples = classification_examples(random_lengths(700, 50, 13));
+  BatcherOptions options;
+  options.max_tokens = 230;
+  options.chunk_size = 90;
+  ClassificationBatcher batcher(examples, options, Rng(4));
+  std::vector<std::int64_t> per_epoch;
+  while (per_epoch.size() < 5) {
+    batcher.next();
+    if (batcher.at_epoch_end()) per_epoch.push_back(batcher.batches_per_epoch());
+  }
+  EXPECT_NE(*std::min_element(per_epoch.begin(), per_epoch.end()),
+            *std::max_element(per_epoch.begin(), per_epoch.end()))
+      << "the data should make epochs differ, or this test checks nothing";
+  EXPECT_EQ(batcher.batches_in_epochs(0), 0);
+  for (std::int64_t e = 1; e <= 5; ++e) {
+    EXPECT_EQ(batcher.batches_in_epochs(e),
+              std::accumulate(per_epoch.begin(), per_epoch.begin() + e, std::int64_t{0}));
+  }
+}
+
+// ---- training windows
+
+// The first position of `window` in `tokens`, or -1.
+std::int64_t find_run(const Ids& tokens, const Ids& window) {
+  const auto at = std::search(tokens.begin(), tokens.end(), window.begin(), window.end());
+  return at == tokens.end() ? -1 : at - tokens.begin();
+}
+
+// Example i: tokens 4 + (i * 100 + t) for t < length, so every window shows where it starts.
+std::vector<ClassificationExample> counting_examples(const std::vector<int>& lengths) {
+  std::vector<ClassificationExample> examples;
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    Ids tokens(lengths[i]);
+    std::iota(tokens.begin(), tokens.end(), static_cast<std::int32_t>(4 + 100 * i));
+    examples.push_back({tokens, static_cast<std::int32_t>(i % 2)});
+  }
+  return examples;
+}
+
+TEST(Batcher, WindowsCropLongTextsToRandomRunsThatChangePerEpoch) {
+  const std::vector<int> lengths = {3, 8, 30, 60, 60, 5, 90, 8};
+  const auto examples = counting_examples(lengths);
+  BatcherOptions options;
+  options.max_tokens = 24;  // 3 windows of 8: packing plans with window sizes, not 90
+  options.window = 8;
+  ClassificationBatcher batcher(examples, options, Rng(2));
+  std::vector<std::set<std::int64_t>> offsets(lengths.size());
+  for (int epoch = 0; epoch < 12; ++epoch) {
+    std::vector<int> seen(lengths.size(), 0);
+    do {
+      const ClassificationBatch batch = batcher.next();
+      const std::int64_t T = batch.tokens.size(1);
+      EXPECT_LE(batch.tokens.numel(), options.max_tokens);
+      for (std::int64_t b = 0; b < batch.tokens.size(0); ++b) {
+        const std::int64_t id = batch.example_ids[b];
+        const int n = batch.lengths.data()[b];
+        EXPECT_EQ(n, std::min(lengths[id], 8));
+        EXPECT_EQ(batch.labels.data()[b], id % 2);
+        const Ids window(batch.tokens.data() + b * T, batch.tokens.data() + b * T + n);
+        const std::int64_t at = find_run(examples[id].tokens, window);
+        ASSERT_GE(at, 0) << "example " << id << ": not a run of its tokens";
+        offsets[id].insert(at);
+        seen[id] += 1;
+      }
+    } while (!batcher.at_epoch_end());
+    EXPECT_TRUE(std::all_of(seen.begin(), seen.end(), [](int n) { return n == 1; }));
+  }
+  for (size_t i = 0; i < lengths.size(); ++i) {
+    if (lengths[i] <= 8) {
+      EXPECT_EQ(offsets[i], std::set<std::int64_t>{0}) << "example " << i << " fits: whole";
+    } else {
+      EXPECT_GE(offsets[i].size(), 6u) << "example " << i << ": windows should move";
+      EXPECT_LE(*offsets[i].rbegin(), lengths[i] - 8);
+    }
+  }
+  // Padding is counted on what the batches hold: windows of at most 8.
+  EXPECT_LE(batcher.padding_stats().tokens, static_cast<std::int64_t>(lengths.size()) * 8);
+}
+
+TEST(Batcher, WindowsAreReproducedOnResume) {
+  const auto examples = counting_examples(random_lengths(120, 70, 5));
+  BatcherOptions options;
+  options.max_tokens = 100;
+  options.chunk_size = 40;
+  options.window = 20;
+  ClassificationBatcher run(examples, options, Rng(3));
+  for (std::int64_t i = 0; i < run.batches_per_epoch() + 3; ++i) run.next();  // into epoch 1
+  const BatcherState saved = run.state();
+  ClassificationBatcher resumed(examples, options, Rng(77));
+  resumed.set_state(saved);
+  for (int i = 0; i < 2 * run.batches_per_epoch(); ++i) {
+    const ClassificationBatch a = run.next(), b = resumed.next();
+    ASSERT_EQ(a.example_ids, b.example_ids);
+    ASSERT_EQ(a.tokens.values(), b.tokens.values());
+  }
+}
+
+TEST(Batcher, AWindowLongerThanEveryTextChangesNoBatch) {
+  const auto examples = classification_examples(random_lengths(300, 40, 8));
+  BatcherOptions options;
+  options.max_tokens = 160;
+  options.chunk_size = 64;
+  ClassificationBatcher plain(examples, options, Rng(6));
+  options.window = 40;
+  ClassificationBatcher wide(examples, options, Rng(6));
+  ASSERT_EQ(plain.epoch_plan(), wide.epoch_plan());
+  for (const auto& indices : plain.epoch_plan()) {
+    ASSERT_EQ(plain.collate(indices).tokens.values(), wide.collate(indices).tokens.values());
+  }
+  EXPECT_THROW_MSG(TranslationBatcher(translation_examples(3, 1), options, Rng(1)),
+                   "training windows are for classification examples only");
 }
 
 // ---- exact resumption

@@ -281,6 +281,26 @@ TEST(Config, HoldoutBlockNeedsAHoldoutAndIsPositive) {
   EXPECT_NE(files.error(c).find("data.valid_holdout_block"), std::string::npos);
 }
 
+TEST(Config, TrainWindowIsForFlatClassifiers) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  EXPECT_EQ(files.load(c).config.data.classification.train_window, 0);
+  c["data"]["train_window"] = 256;
+  const Config loaded = files.load(c).config;
+  EXPECT_EQ(loaded.data.classification.train_window, 256);
+  EXPECT_EQ(loaded.to_json()["data"]["train_window"], 256);  // kept in the resolved config
+  c["data"]["train_window"] = -1;
+  EXPECT_NE(files.error(c).find("data.train_window"), std::string::npos);
+  c = minimal_classification("han");
+  c["data"]["train_window"] = 256;
+  EXPECT_EQ(files.error(c),
+            "data.train_window: only used by flat classifiers (a document's sentences are not "
+            "cut)");
+  c = minimal_translation();
+  c["data"]["train_window"] = 256;
+  EXPECT_NE(files.error(c).find("data.train_window"), std::string::npos);
+}
+
 TEST(Config, ValidateChecksConfigsBuiltInCode) {
   ConfigFiles files;
   const Config good = files.load(minimal_translation()).config;

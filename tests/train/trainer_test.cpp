@@ -141,6 +141,27 @@ TEST(Trainer, SameConfigTwiceLogsTheSameLosses) {
   EXPECT_NE(a.metrics.front()["loss"], c.metrics.front()["loss"]);
 }
 
+TEST(Trainer, MaxEpochsRunEndsAtThePlannedStepWithTrainingWindows) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["train"].erase("max_steps");
+  config["train"]["max_epochs"] = 5;
+  config["train"]["chunk_size"] = 400;  // several sorted chunks: epochs differ in batch count
+  config["data"]["train_window"] = 24;
+  const Trained t = train_config(dir.path(), config);
+  EXPECT_EQ(t.result.outcome, TrainOutcome::kFinished);
+  // The plan ("training for N steps", also a cosine schedule's length) is where the run ends.
+  const std::string planned = "training for " + std::to_string(t.result.step) + " steps";
+  EXPECT_NE(t.log.find(planned), std::string::npos) << t.log;
+  EXPECT_NE(t.log.find("texts longer than data.train_window=24 tokens are trained on a random "
+                       "window"),
+            std::string::npos)
+      << t.log;
+  // Whole texts are validated: windows are for training only, and a model trained on 24-token
+  // windows still classifies these reviews.
+  EXPECT_GE(records(t.metrics, "valid").back()["accuracy"].get<double>(), 0.8) << t.log;
+}
+
 TEST(Trainer, EarlyStoppingStopsAfterPatienceValidationsWithoutImprovement) {
   TempDir dir;
   json config = testing::tiny_classification_config(dir.path());

@@ -22,6 +22,12 @@
 // Over-long examples (beyond max_length tokens, or max_sentences for documents) are cropped or
 // dropped per `overlong`; empty examples are dropped. filter_stats() reports both.
 //
+// Training windows (classification only): with `window` = W > 0, an example longer than W tokens
+// enters each epoch's batches as W consecutive tokens at an offset drawn afresh every epoch — a
+// long review is seen piece by piece, a different piece each epoch, at a fraction of the cost.
+// The offsets are a pure function of the epoch's generator and the example, so resuming
+// reproduces them too.
+//
 //   Batcher<TranslationExample> batcher(std::move(examples), options, rng.fork());
 //   TranslationBatch batch = batcher.next();   // src [B, S], tgt_in/tgt_out [B, T], lengths
 //   BatcherState saved = batcher.state();      // ... checkpoint, restart, set_state(saved)
@@ -109,6 +115,7 @@ struct BatcherOptions {
   Bucketing bucketing = Bucketing::kChunks;
   std::int64_t chunk_size = 8192;  // examples per sorted chunk (kChunks)
   bool shuffle = true;
+  int window = 0;  // classification: a random run of this many tokens per epoch (0: all)
 };
 
 struct BatcherState {
@@ -151,6 +158,9 @@ class Batcher {
   Batch next();
   bool at_epoch_end() const { return state_.position == batches_per_epoch(); }
   std::int64_t batches_per_epoch() const { return static_cast<std::int64_t>(plan_.size()); }
+  // Batches in epochs [0, epochs) together. Epochs differ by a batch or two (each shuffles its
+  // chunks before packing them), so the count is planned epoch by epoch, not first × epochs.
+  std::int64_t batches_in_epochs(std::int64_t epochs) const;
 
   const BatcherState& state() const { return state_; }
   // Restores a state() taken from a batcher over the same examples and options.
@@ -160,7 +170,8 @@ class Batcher {
   // Padding of the current epoch's batches.
   PaddingStats padding_stats() const;
 
-  // The batch of the given example indices (into the kept examples, see example(i)).
+  // The batch of the given example indices (into the kept examples, see example(i)), each example
+  // in its current epoch's window (options.window).
   Batch collate(const std::vector<std::int64_t>& indices) const;
   std::int64_t size() const { return static_cast<std::int64_t>(examples_.size()); }
   const Example& example(std::int64_t i) const { return examples_[i]; }
@@ -174,17 +185,31 @@ class Batcher {
     std::int64_t width;
   };
 
-  void plan_epoch();  // plan_ for state_; sets next_epoch_rng_
-  std::vector<std::vector<std::int64_t>> pack(const std::vector<std::int64_t>& order) const;
+  using Plan = std::vector<std::vector<std::int64_t>>;
+  struct EpochPlan {
+    Plan batches;
+    Rng::State next_epoch_rng;
+    std::uint64_t window_seed = 0;
+  };
+  EpochPlan plan(const Rng::State& epoch_rng) const;  // the epoch that starts from epoch_rng
+  void plan_epoch();                                  // plan_ etc. for state_
+  Plan pack(const std::vector<std::int64_t>& order) const;
+  // Where example i's window starts this epoch (0 without windows or when it fits).
+  std::int64_t window_offset(std::int64_t i) const;
+  // Pointers to the examples at `indices`, or to their windows, which are built in `windows`.
+  std::vector<const Example*> rows_of(const std::vector<std::int64_t>& indices,
+                                      std::vector<Example>& windows) const;
 
   BatcherOptions options_;
   std::vector<Example> examples_;  // kept (cropped) examples
   std::vector<std::int64_t> ids_;  // their indices in the constructor's input
   std::vector<Size> sizes_;
   FilterStats filter_stats_;
+  Rng::State first_epoch_rng_;
   BatcherState state_;
   Rng::State next_epoch_rng_;
-  std::vector<std::vector<std::int64_t>> plan_;
+  std::uint64_t window_seed_ = 0;  // this epoch's window offsets: Rng::block(seed, example)
+  Plan plan_;
 };
 
 extern template class Batcher<TranslationExample>;

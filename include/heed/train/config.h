@@ -102,6 +102,10 @@ struct ClassificationDataConfig {
   // Hierarchical models ("han"): documents split into sentences (sentence_split.h).
   int max_sentences = 0;  // sentences kept per document (0: all)
   int max_words = 0;      // words kept per sentence (0: all)
+  // Flat models: each epoch, a text longer than this many tokens is trained on as a random run
+  // of that many consecutive tokens, a new one every epoch (0: whole texts). Validation and
+  // evaluation always read whole texts (up to max_length).
+  int train_window = 0;
 };
 
 struct DataConfig {

@@ -60,8 +60,9 @@ class Task {
   virtual void set_data_state(const BatcherState& state) = 0;
   // Epochs whose every batch has been drawn.
   virtual std::int64_t completed_epochs() const = 0;
-  // Batches in the first epoch (later epochs may differ by a few: packing follows the shuffle).
-  virtual std::int64_t first_epoch_batches() const = 0;
+  // Batches in the first `epochs` epochs together (epochs differ by a batch or two: packing
+  // follows the shuffle).
+  virtual std::int64_t batches_in_epochs(std::int64_t epochs) const = 0;
 
   // Evaluates the validation set in evaluation mode (no dropout) and returns to training mode.
   virtual Validation validate() = 0;
