@@ -18,6 +18,7 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   detail::check_dropout(kName, "dropout", o.dropout);
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
+  detail::check_dropout(kName, "word_dropout", o.word_dropout);
   CHECK(o.pooling == ClassifierPooling::kAttention || o.pooling == ClassifierPooling::kAttentionMax,
         kName, ": pooling must be attention or attention_max");
   return o;
@@ -47,6 +48,7 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
           rng),
       gru_(gru_options(options), rng, dropout_rng_),
       pooling_({2 * options.hidden, options.attention_dim}, rng),
+      word_dropout_(options.word_dropout, dropout_rng_),
       embedding_dropout_(options.embedding_dropout, dropout_rng_),
       dropout_(options.dropout, dropout_rng_),
       classifier_({detail::pooled_size(options.pooling, 2 * options.hidden), options.num_classes,
@@ -55,6 +57,7 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
   register_module("embedding", embedding_);
   register_module("gru", gru_);
   register_module("pooling", pooling_);
+  register_module("word_dropout", word_dropout_);
   register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
@@ -64,7 +67,8 @@ ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
                                                    bool return_attention) {
   detail::check_sequence_batch(kName, batch);
   const Index T = batch.ids.size(1);
-  const Tensor x = embedding_dropout_.forward(embedding_.forward(batch.ids));  // [B, T, E]
+  const Tensor x =
+      embedding_dropout_.forward(embedding_.forward(word_dropout_.forward(batch.ids)));  // [B, T, E]
   const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
   Tensor weights;  // α [B, T]
   const Tensor pooled = detail::pool_sequence(options_.pooling, h, batch.lengths,

@@ -30,6 +30,7 @@ const HierarchicalAttentionOptions& checked(const HierarchicalAttentionOptions& 
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   detail::check_dropout(kName, "dropout", o.dropout);
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
+  detail::check_dropout(kName, "word_dropout", o.word_dropout);
   return o;
 }
 
@@ -103,6 +104,7 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
       word_attention_({2 * options.word_hidden, options.word_attention_dim}, rng),
       sentence_encoder_(bigru_options(2 * options.word_hidden, options.sentence_hidden), rng),
       sentence_attention_({2 * options.sentence_hidden, options.sentence_attention_dim}, rng),
+      word_dropout_(options.word_dropout, dropout_rng_),
       embedding_dropout_(options.embedding_dropout, dropout_rng_),
       dropout_(options.dropout, dropout_rng_),
       classifier_({2 * options.sentence_hidden, options.num_classes, true}, rng) {
@@ -111,6 +113,7 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
   register_module("word_attention", word_attention_);
   register_module("sentence_encoder", sentence_encoder_);
   register_module("sentence_attention", sentence_attention_);
+  register_module("word_dropout", word_dropout_);
   register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
@@ -125,7 +128,8 @@ ClassifierOutput HierarchicalAttentionNetwork::forward(const ClassifierBatch& ba
   // Word level, over the M real sentences at once.
   const Sentences sentences = gather_sentences(batch);
   const Index M = sentences.ids.size(0), longest = sentences.ids.size(1);
-  const Tensor x = embedding_dropout_.forward(embedding_.forward(sentences.ids));  // [M, L', E]
+  const Tensor x = embedding_dropout_.forward(
+      embedding_.forward(word_dropout_.forward(sentences.ids)));  // [M, L', E]
   const Tensor h_words = word_encoder_.forward(x, sentences.lengths).output;  // [M, L', 2Hw]
   const AttentionPoolingOutput words =
       word_attention_.forward(h_words, detail::padding_mask(sentences.lengths, longest));

@@ -28,6 +28,7 @@ const TransformerClassifierOptions& checked(const TransformerClassifierOptions& 
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   CHECK(o.max_len > 0, kName, ": max_len must be > 0 (got ", o.max_len, ")");
   detail::check_dropout(kName, "dropout", o.dropout);
+  detail::check_dropout(kName, "word_dropout", o.word_dropout);
   return o;
 }
 
@@ -62,6 +63,7 @@ TransformerClassifier::TransformerClassifier(const TransformerClassifierOptions&
       dropout_rng_(std::make_shared<Rng>(rng.fork())),
       embedding_(embedding_options(options), rng),
       positional_({PositionalKind::kSinusoidal, options.max_len, options.d_model}, rng),
+      word_dropout_(options.word_dropout, dropout_rng_),
       embedding_dropout_(options.dropout, dropout_rng_),
       encoder_(layer_options(options), options.num_layers, options.norm_first, rng, dropout_rng_),
       pooling_(detail::make_attention_pooling(options.pooling, options.d_model, options.d_model,
@@ -71,6 +73,7 @@ TransformerClassifier::TransformerClassifier(const TransformerClassifierOptions&
                   rng) {
   register_module("embedding", embedding_);
   register_module("positional", positional_);
+  register_module("word_dropout", word_dropout_);
   register_module("embedding_dropout", embedding_dropout_);
   register_module("encoder", encoder_);
   if (pooling_) register_module("pooling", *pooling_);
@@ -84,7 +87,8 @@ ClassifierOutput TransformerClassifier::forward(const ClassifierBatch& batch,
   CHECK(T <= options_.max_len, kName, ": sequence length ", T, " exceeds max_len ",
         options_.max_len);
   const Tensor key_padding = detail::padding_mask(batch.lengths, T);  // [B, T]
-  const Tensor x = embedding_dropout_.forward(positional_.forward(embedding_.forward(batch.ids)));
+  const Tensor x = embedding_dropout_.forward(
+      positional_.forward(embedding_.forward(word_dropout_.forward(batch.ids))));
   TransformerEncoderOutput encoded = encoder_.forward(x, key_padding, return_attention);
   Tensor pooling_weights;
   const Tensor pooled = detail::pool_sequence(options_.pooling, encoded.output, batch.lengths,

@@ -1,6 +1,9 @@
 #include "heed/nn/dropout.h"
 
+#include <algorithm>
+
 #include "heed/ops/dropout.h"
+#include "heed/tensor/special_ids.h"
 #include "heed/util/check.h"
 
 namespace heed {
@@ -13,6 +16,29 @@ Dropout::Dropout(float p, std::shared_ptr<Rng> rng) : p_(p), rng_(std::move(rng)
 Tensor Dropout::forward(const Tensor& x) const {
   if (!is_training() || p_ == 0.f) return x;
   return dropout(x, p_, true, *rng_);
+}
+
+WordDropout::WordDropout(float p, std::shared_ptr<Rng> rng) : p_(p), rng_(std::move(rng)) {
+  CHECK(p >= 0.f && p < 1.f, "WordDropout: p must be in [0, 1) (got ", p, ")");
+  CHECK(p == 0.f || rng_ != nullptr, "WordDropout: p > 0 needs a random generator");
+}
+
+IntTensor WordDropout::forward(const IntTensor& ids) const {
+  if (!is_training() || p_ == 0.f) return ids;
+  const Index n = ids.numel();
+  // Token i draws word (i mod 4) of Philox block first + i / 4: a pure function of the counters.
+  const std::uint64_t first = rng_->reserve(static_cast<std::uint64_t>((n + 3) / 4));
+  IntTensor out(ids.shape());
+  const std::int32_t* in = ids.data();
+  std::int32_t* o = out.data();
+  for (Index i = 0; i < n; i += 4) {
+    const auto words = Rng::block(rng_->seed(), first + static_cast<std::uint64_t>(i / 4));
+    for (Index k = i; k < std::min(n, i + 4); ++k) {
+      const bool drop = in[k] != kPadId && Rng::to_unit(words[k - i]) < p_;
+      o[k] = drop ? kUnkId : in[k];
+    }
+  }
+  return out;
 }
 
 }  // namespace heed

@@ -158,6 +158,7 @@ TransformerClassifierOptions read_transformer_classifier(ConfigReader& r) {
   o.num_layers = r.get_int_or<int>("num_layers", 2, {.min = 1});
   o.dim_feedforward = r.get_int_or<Index>("dim_feedforward", 512, {.min = 1});
   o.dropout = read_dropout(r, o.dropout);
+  o.word_dropout = read_dropout(r, 0.f, "word_dropout");
   o.activation = config_detail::get_enum_value(r, "activation", o.activation, kActivations);
   o.norm_first = r.get_or<bool>("norm_first", o.norm_first);
   o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kPoolings);
@@ -171,6 +172,7 @@ json to_json(const TransformerClassifierOptions& o) {
           {"num_layers", o.num_layers},
           {"dim_feedforward", o.dim_feedforward},
           {"dropout", config_detail::float_for_json(o.dropout)},
+          {"word_dropout", config_detail::float_for_json(o.word_dropout)},
           {"activation", config_detail::name_of(o.activation, kActivations)},
           {"norm_first", o.norm_first},
           {"pooling", config_detail::name_of(o.pooling, kPoolings)},
@@ -185,6 +187,7 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   o.attention_dim = r.get_int_or<Index>("attention_dim", 128, {.min = 1});
   o.dropout = read_dropout(r, 0.3f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
+  o.word_dropout = read_dropout(r, 0.f, "word_dropout");
   o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kBiGruPoolings);
   return o;
 }
@@ -196,6 +199,7 @@ json to_json(const BiGruAttentionOptions& o) {
           {"attention_dim", o.attention_dim},
           {"dropout", config_detail::float_for_json(o.dropout)},
           {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
+          {"word_dropout", config_detail::float_for_json(o.word_dropout)},
           {"pooling", config_detail::name_of(o.pooling, kBiGruPoolings)}};
 }
 
@@ -209,6 +213,7 @@ HierarchicalAttentionOptions read_han(ConfigReader& r) {
   o.sentence_attention_dim = r.get_int_or<Index>("sentence_attention_dim", 100, {.min = 1});
   o.dropout = read_dropout(r, 0.1f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
+  o.word_dropout = read_dropout(r, 0.f, "word_dropout");
   return o;
 }
 
@@ -219,7 +224,8 @@ json to_json(const HierarchicalAttentionOptions& o) {
           {"word_attention_dim", o.word_attention_dim},
           {"sentence_attention_dim", o.sentence_attention_dim},
           {"dropout", config_detail::float_for_json(o.dropout)},
-          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)}};
+          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
+          {"word_dropout", config_detail::float_for_json(o.word_dropout)}};
 }
 
 }  // namespace

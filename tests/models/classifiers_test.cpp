@@ -331,10 +331,12 @@ TEST(BiGruAttentionClassifier, Gradcheck) {
 }
 
 TEST(BiGruAttentionClassifier, DropoutIsSeededAndOnlyInTraining) {
-  // Either dropout alone: before the output layer, or on the embeddings.
-  for (const bool on_embeddings : {false, true}) {
+  // Each dropout alone: before the output layer, on the embeddings, on the words.
+  for (float BiGruAttentionOptions::*p : {&BiGruAttentionOptions::dropout,
+                                          &BiGruAttentionOptions::embedding_dropout,
+                                          &BiGruAttentionOptions::word_dropout}) {
     BiGruAttentionOptions o = tiny_bigru();
-    (on_embeddings ? o.embedding_dropout : o.dropout) = 0.5f;
+    o.*p = 0.5f;
     BiGruAttentionClassifier a(o, 5), b(o, 5);
     const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
     EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
@@ -481,9 +483,11 @@ TEST(HierarchicalAttentionNetwork, Gradcheck) {
 }
 
 TEST(HierarchicalAttentionNetwork, DropoutIsSeededAndOnlyInTraining) {
-  for (const bool on_embeddings : {false, true}) {
+  for (float HierarchicalAttentionOptions::*p : {&HierarchicalAttentionOptions::dropout,
+                                                 &HierarchicalAttentionOptions::embedding_dropout,
+                                                 &HierarchicalAttentionOptions::word_dropout}) {
     HierarchicalAttentionOptions o = tiny_han();
-    (on_embeddings ? o.embedding_dropout : o.dropout) = 0.5f;
+    o.*p = 0.5f;
     HierarchicalAttentionNetwork a(o, 5), b(o, 5);
     const ClassifierBatch batch = document_batch({{{4, 5, 6}, {7}}, {{6, 6}}});
     EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
@@ -694,17 +698,23 @@ TEST(TransformerClassifier, Gradcheck) {
 }
 
 TEST(TransformerClassifier, DropoutIsSeededAndOnlyInTraining) {
-  TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
-  o.dropout = 0.3f;
-  TransformerClassifier a(o, 5), b(o, 5);
-  const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
-  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), b.forward(batch, false).logits.to_vector());
-  const Tensor first = a.forward(batch, false).logits;
-  EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
-  a.eval();
-  const std::uint64_t counter = a.dropout_rng().state().counter;
-  EXPECT_EQ(a.forward(batch, false).logits.to_vector(), a.forward(batch, false).logits.to_vector());
-  EXPECT_EQ(a.dropout_rng().state().counter, counter);
+  for (float TransformerClassifierOptions::*p :
+       {&TransformerClassifierOptions::dropout, &TransformerClassifierOptions::word_dropout}) {
+    TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
+    o.dropout = 0.f;
+    o.*p = 0.5f;
+    TransformerClassifier a(o, 5), b(o, 5);
+    const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
+    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
+              b.forward(batch, false).logits.to_vector());
+    const Tensor first = a.forward(batch, false).logits;
+    EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
+    a.eval();
+    const std::uint64_t counter = a.dropout_rng().state().counter;
+    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
+              a.forward(batch, false).logits.to_vector());
+    EXPECT_EQ(a.dropout_rng().state().counter, counter);
+  }
 }
 
 TEST(TransformerClassifier, OverfitsTheOrderTask) {

@@ -184,6 +184,21 @@ TEST(Config, WrongTypesAndRangesNameTheKeyRuleAndValue) {
   c["model"]["embedding_dropout"] = 0.25;
   EXPECT_EQ(std::get<BiGruAttentionOptions>(files.load(c).config.model.options).embedding_dropout,
             0.25f);
+  c["model"]["word_dropout"] = -0.1;
+  EXPECT_EQ(files.error(c), "model.word_dropout: must be in [0, 1) (got -0.1)");
+  c["model"]["word_dropout"] = 0.1;
+  EXPECT_EQ(std::get<BiGruAttentionOptions>(files.load(c).config.model.options).word_dropout, 0.1f);
+  c = minimal_classification("han");
+  c["model"]["word_dropout"] = 0.2;
+  EXPECT_EQ(std::get<HierarchicalAttentionOptions>(files.load(c).config.model.options).word_dropout,
+            0.2f);
+  c = minimal_classification("transformer_classifier");
+  c["model"]["word_dropout"] = 0.3;
+  EXPECT_EQ(std::get<TransformerClassifierOptions>(files.load(c).config.model.options).word_dropout,
+            0.3f);
+  c = minimal_translation();
+  c["model"]["word_dropout"] = 0.1;
+  EXPECT_NE(files.error(c).find("model.word_dropout"), std::string::npos);
   c = minimal_translation();
   c["train"]["batch_tokens"] = "many";
   EXPECT_EQ(files.error(c), "train.batch_tokens: expected an integer (got \"many\")");

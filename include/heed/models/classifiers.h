@@ -57,6 +57,7 @@ struct BiGruAttentionOptions {
   Index attention_dim = 0;  // A of the pooling's tanh layer
   float dropout = 0.f;      // before the output layer, and between GRU layers
   float embedding_dropout = 0.f;  // on the word embeddings (a regularizer for small corpora)
+  float word_dropout = 0.f;       // training tokens replaced by <unk> (WordDropout)
   // attention or attention_max (a model without self-attention pooling is another model)
   ClassifierPooling pooling = ClassifierPooling::kAttention;
   Index num_classes = 0;    // C
@@ -85,6 +86,7 @@ class BiGruAttentionClassifier : public ClassifierModel {
   Embedding embedding_;
   GRU gru_;
   SelfAttentionPooling pooling_;
+  WordDropout word_dropout_;
   Dropout embedding_dropout_;
   Dropout dropout_;
   Linear classifier_;
@@ -102,6 +104,7 @@ struct HierarchicalAttentionOptions {
   Index sentence_attention_dim = 0;  // ... and at the sentence level
   float dropout = 0.f;               // on the document vector, before the output layer
   float embedding_dropout = 0.f;     // on the word embeddings
+  float word_dropout = 0.f;          // training tokens replaced by <unk> (WordDropout)
   Index num_classes = 0;             // C
 };
 
@@ -136,6 +139,7 @@ class HierarchicalAttentionNetwork : public ClassifierModel {
   SelfAttentionPooling word_attention_;
   GRU sentence_encoder_;
   SelfAttentionPooling sentence_attention_;
+  WordDropout word_dropout_;
   Dropout embedding_dropout_;
   Dropout dropout_;
   Linear classifier_;
@@ -153,6 +157,7 @@ struct TransformerClassifierOptions {
   int num_layers = 0;         // N
   Index dim_feedforward = 0;  // F
   float dropout = 0.1f;       // on the embeddings and inside every encoder layer
+  float word_dropout = 0.f;   // training tokens replaced by <unk> (WordDropout)
   Activation activation = Activation::kRelu;
   bool norm_first = false;  // pre-norm layers (then a final LayerNorm, "encoder.norm")
   ClassifierPooling pooling = ClassifierPooling::kMean;
@@ -184,6 +189,7 @@ class TransformerClassifier : public ClassifierModel {
   std::shared_ptr<Rng> dropout_rng_;
   Embedding embedding_;
   PositionalEncoding positional_;
+  WordDropout word_dropout_;
   Dropout embedding_dropout_;
   TransformerEncoder encoder_;
   std::unique_ptr<SelfAttentionPooling> pooling_;  // attention and attention_max only

@@ -20,4 +20,19 @@ class Dropout : public Module {
   std::shared_ptr<Rng> rng_;
 };
 
+// Word dropout: in training mode each real token id (not padding) is replaced by kUnkId with
+// probability p, so that a classifier cannot lean on any single word and learns what the unknown
+// piece means (Iyyer et al. 2015 drop words from a deep averaging network; Bowman et al. 2016
+// replace them by <unk>). Same model stream as Dropout; p == 0 or evaluation returns the ids.
+class WordDropout : public Module {
+ public:
+  WordDropout(float p, std::shared_ptr<Rng> rng);
+  IntTensor forward(const IntTensor& ids) const;
+  float p() const { return p_; }
+
+ private:
+  float p_;
+  std::shared_ptr<Rng> rng_;
+};
+
 }  // namespace heed
