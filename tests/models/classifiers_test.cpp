@@ -330,27 +330,38 @@ TEST(BiGruAttentionClassifier, Gradcheck) {
   }
 }
 
-TEST(BiGruAttentionClassifier, DropoutIsSeededAndOnlyInTraining) {
-  // Each dropout alone: before the output layer, on the embeddings, on the words.
-  for (float BiGruAttentionOptions::*p : {&BiGruAttentionOptions::dropout,
-                                          &BiGruAttentionOptions::embedding_dropout,
-                                          &BiGruAttentionOptions::word_dropout}) {
-    BiGruAttentionOptions o = tiny_bigru();
-    o.*p = 0.5f;
-    BiGruAttentionClassifier a(o, 5), b(o, 5);
-    const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
+// For each dropout field of Options alone at 0.5 (the others 0): two models of one seed agree,
+// training draws masks (a fresh one each forward), evaluation is deterministic and draws none.
+template <typename Model, typename Options>
+void expect_dropout_seeded_and_training_only(Options base,
+                                             std::initializer_list<float Options::*> fields,
+                                             const ClassifierBatch& batch) {
+  for (float Options::*field : fields) base.*field = 0.f;
+  for (float Options::*field : fields) {
+    Options o = base;
+    o.*field = 0.5f;
+    Model a(o, 5), b(o, 5);
     EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
               b.forward(batch, false).logits.to_vector());
-    const Rng::State before = a.dropout_rng().state();
+    const std::uint64_t before = a.dropout_rng().state().counter;
     const Tensor first = a.forward(batch, false).logits;
-    EXPECT_NE(a.dropout_rng().state().counter, before.counter);  // training draws masks
+    EXPECT_NE(a.dropout_rng().state().counter, before);  // training draws masks
     EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
     a.eval();
-    const Rng::State frozen = a.dropout_rng().state();
+    const std::uint64_t frozen = a.dropout_rng().state().counter;
     EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
               a.forward(batch, false).logits.to_vector());
-    EXPECT_EQ(a.dropout_rng().state().counter, frozen.counter);
+    EXPECT_EQ(a.dropout_rng().state().counter, frozen);
   }
+}
+
+TEST(BiGruAttentionClassifier, DropoutIsSeededAndOnlyInTraining) {
+  // Before the output layer, on the embeddings, on the words.
+  expect_dropout_seeded_and_training_only<BiGruAttentionClassifier>(
+      tiny_bigru(),
+      {&BiGruAttentionOptions::dropout, &BiGruAttentionOptions::embedding_dropout,
+       &BiGruAttentionOptions::word_dropout},
+      sequence_batch({{4, 5, 6}, {7, 6}}));
 }
 
 TEST(BiGruAttentionClassifier, OverfitsTheOrderTask) {
@@ -483,23 +494,11 @@ TEST(HierarchicalAttentionNetwork, Gradcheck) {
 }
 
 TEST(HierarchicalAttentionNetwork, DropoutIsSeededAndOnlyInTraining) {
-  for (float HierarchicalAttentionOptions::*p : {&HierarchicalAttentionOptions::dropout,
-                                                 &HierarchicalAttentionOptions::embedding_dropout,
-                                                 &HierarchicalAttentionOptions::word_dropout}) {
-    HierarchicalAttentionOptions o = tiny_han();
-    o.*p = 0.5f;
-    HierarchicalAttentionNetwork a(o, 5), b(o, 5);
-    const ClassifierBatch batch = document_batch({{{4, 5, 6}, {7}}, {{6, 6}}});
-    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
-              b.forward(batch, false).logits.to_vector());
-    const Tensor first = a.forward(batch, false).logits;
-    EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
-    a.eval();
-    const std::uint64_t counter = a.dropout_rng().state().counter;
-    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
-              a.forward(batch, false).logits.to_vector());
-    EXPECT_EQ(a.dropout_rng().state().counter, counter);
-  }
+  expect_dropout_seeded_and_training_only<HierarchicalAttentionNetwork>(
+      tiny_han(),
+      {&HierarchicalAttentionOptions::dropout, &HierarchicalAttentionOptions::embedding_dropout,
+       &HierarchicalAttentionOptions::word_dropout},
+      document_batch({{{4, 5, 6}, {7}}, {{6, 6}}}));
 }
 
 TEST(HierarchicalAttentionNetwork, OverfitsTheSentenceOrderTask) {
@@ -698,23 +697,10 @@ TEST(TransformerClassifier, Gradcheck) {
 }
 
 TEST(TransformerClassifier, DropoutIsSeededAndOnlyInTraining) {
-  for (float TransformerClassifierOptions::*p :
-       {&TransformerClassifierOptions::dropout, &TransformerClassifierOptions::word_dropout}) {
-    TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
-    o.dropout = 0.f;
-    o.*p = 0.5f;
-    TransformerClassifier a(o, 5), b(o, 5);
-    const ClassifierBatch batch = sequence_batch({{4, 5, 6}, {7, 6}});
-    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
-              b.forward(batch, false).logits.to_vector());
-    const Tensor first = a.forward(batch, false).logits;
-    EXPECT_NE(first.to_vector(), a.forward(batch, false).logits.to_vector());
-    a.eval();
-    const std::uint64_t counter = a.dropout_rng().state().counter;
-    EXPECT_EQ(a.forward(batch, false).logits.to_vector(),
-              a.forward(batch, false).logits.to_vector());
-    EXPECT_EQ(a.dropout_rng().state().counter, counter);
-  }
+  expect_dropout_seeded_and_training_only<TransformerClassifier>(
+      tiny_transformer(ClassifierPooling::kMean),
+      {&TransformerClassifierOptions::dropout, &TransformerClassifierOptions::word_dropout},
+      sequence_batch({{4, 5, 6}, {7, 6}}));
 }
 
 TEST(TransformerClassifier, OverfitsTheOrderTask) {
