@@ -400,7 +400,7 @@ std::vector<const Example*> Batcher<Example>::rows_of(const std::vector<std::int
   std::vector<const Example*> rows;
   rows.reserve(indices.size());
   windows.clear();
-  windows.reserve(indices.size());  // no reallocation: rows point into it
+  if (options_.window > 0) windows.reserve(indices.size());  // no reallocation: rows point in
   for (std::int64_t i : indices) {
     CHECK(i >= 0 && i < size(), "Batcher: example index ", i, " out of range [0, ", size(), ")");
     rows.push_back(&examples_[i]);
