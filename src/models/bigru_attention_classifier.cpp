@@ -68,7 +68,8 @@ ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
   detail::check_sequence_batch(kName, batch);
   const Index T = batch.ids.size(1);
   const Tensor x =
-      embedding_dropout_.forward(embedding_.forward(word_dropout_.forward(batch.ids)));  // [B, T, E]
+      embedding_dropout_.forward(detail::perturbed_embeddings(
+          batch, embedding_.forward(word_dropout_.forward(batch.ids))));  // [B, T, E]
   const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
   Tensor weights;  // α [B, T]
   const Tensor pooled = detail::pool_sequence(options_.pooling, h, batch.lengths,

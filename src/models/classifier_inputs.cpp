@@ -59,6 +59,10 @@ void check_document_batch(const char* model, const ClassifierBatch& batch) {
   }
 }
 
+Tensor perturbed_embeddings(const ClassifierBatch& batch, const Tensor& embeddings) {
+  return batch.perturb_embeddings ? batch.perturb_embeddings(embeddings) : embeddings;
+}
+
 Tensor padding_mask(const IntTensor& lengths, Index T) {
   const Index B = lengths.numel();
   Tensor mask = Tensor::empty(Shape{B, T});

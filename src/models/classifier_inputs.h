@@ -19,6 +19,9 @@ void check_sequence_batch(const char* model, const ClassifierBatch& batch);
 // sentence n of document b has length in [1, L] if n < num_sentences[b], else 0.
 void check_document_batch(const char* model, const ClassifierBatch& batch);
 
+// The embeddings with batch.perturb_embeddings applied (unchanged when it is empty).
+Tensor perturbed_embeddings(const ClassifierBatch& batch, const Tensor& embeddings);
+
 // [B, T] key padding mask: 1 at t >= lengths[b] (lengths [B]).
 Tensor padding_mask(const IntTensor& lengths, Index T);
 

@@ -128,8 +128,8 @@ ClassifierOutput HierarchicalAttentionNetwork::forward(const ClassifierBatch& ba
   // Word level, over the M real sentences at once.
   const Sentences sentences = gather_sentences(batch);
   const Index M = sentences.ids.size(0), longest = sentences.ids.size(1);
-  const Tensor x = embedding_dropout_.forward(
-      embedding_.forward(word_dropout_.forward(sentences.ids)));  // [M, L', E]
+  const Tensor x = embedding_dropout_.forward(detail::perturbed_embeddings(
+      batch, embedding_.forward(word_dropout_.forward(sentences.ids))));  // [M, L', E]
   const Tensor h_words = word_encoder_.forward(x, sentences.lengths).output;  // [M, L', 2Hw]
   const AttentionPoolingOutput words =
       word_attention_.forward(h_words, detail::padding_mask(sentences.lengths, longest));

@@ -87,8 +87,8 @@ ClassifierOutput TransformerClassifier::forward(const ClassifierBatch& batch,
   CHECK(T <= options_.max_len, kName, ": sequence length ", T, " exceeds max_len ",
         options_.max_len);
   const Tensor key_padding = detail::padding_mask(batch.lengths, T);  // [B, T]
-  const Tensor x = embedding_dropout_.forward(
-      positional_.forward(embedding_.forward(word_dropout_.forward(batch.ids))));
+  const Tensor x = embedding_dropout_.forward(positional_.forward(detail::perturbed_embeddings(
+      batch, embedding_.forward(word_dropout_.forward(batch.ids)))));
   TransformerEncoderOutput encoded = encoder_.forward(x, key_padding, return_attention);
   Tensor pooling_weights;
   const Tensor pooled = detail::pool_sequence(options_.pooling, encoded.output, batch.lengths,

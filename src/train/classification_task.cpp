@@ -2,10 +2,12 @@
 // token-budget batches -> a ClassifierModel's logits and cross-entropy; validation by loss,
 // accuracy and macro F1.
 #include <algorithm>
+#include <optional>
 
 #include "heed/autograd/engine.h"
 #include "heed/eval/accuracy.h"
 #include "heed/ops/loss.h"
+#include "heed/train/adversarial.h"
 #include "heed/train/model_factory.h"
 #include "heed/train/task.h"
 #include "heed/train/text_classifier.h"
@@ -114,10 +116,25 @@ class ClassificationTask final : public Task {
     const IntTensor& lengths = token_lengths(next);
     for (std::int64_t i = 0; i < lengths.numel(); ++i) step.tokens += lengths.data()[i];
     ClassifierBatch batch = to_classifier_batch(std::move(next));
-    const Tensor logits = build_.model->forward(batch, false).logits;
-    const Tensor loss = cross_entropy(logits, batch.labels, {.label_smoothing = label_smoothing});
+    auto forward_loss = [&] {
+      const Tensor logits = build_.model->forward(batch, false).logits;
+      return cross_entropy(logits, batch.labels, {.label_smoothing = label_smoothing});
+    };
+    const float epsilon = static_cast<float>(config_.train.adversarial_epsilon);
+    std::optional<AdversarialEmbeddings> adversarial;
+    if (epsilon > 0) {
+      adversarial.emplace(epsilon);
+      batch.perturb_embeddings = adversarial->probe();
+    }
+    const Tensor loss = forward_loss();
     backward(loss);
-    step.loss = loss.item();
+    if (adversarial) {
+      // The same batch once more, its embeddings moved against the model; the gradients add up.
+      // Dropout draws new masks (and word dropout new words) for this pass.
+      batch.perturb_embeddings = adversarial->attack();
+      backward(forward_loss());
+    }
+    step.loss = loss.item();  // the clean loss: comparable with runs without the attack
     step.units = B;
     return step;
   }

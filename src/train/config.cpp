@@ -454,6 +454,11 @@ TrainConfig TrainConfig::from_json(ConfigReader& r, TaskKind task) {
   c.schedule = read_schedule(schedule);
   c.label_smoothing = r.get_float_or("label_smoothing", c.label_smoothing,
                                      {.min = 0, .max = 1, .max_exclusive = true});
+  if (task == TaskKind::kClassification) {
+    c.adversarial_epsilon = r.get_float_or("adversarial_epsilon", c.adversarial_epsilon, {.min = 0});
+  } else {
+    reject_key(r, "adversarial_epsilon", "by classification (\"task\": \"classification\")");
+  }
   c.clip_norm = r.get_float_or("clip_norm", c.clip_norm, {.min = 0});
   c.seed = r.get_int_or<std::uint64_t>("seed", c.seed, {.min = 0});
   c.log_every = r.get_int_or("log_every", c.log_every, {.min = 1});
@@ -485,6 +490,8 @@ json TrainConfig::to_json() const {
   j["optimizer"] = optimizer_to_json(c.optimizer);
   j["schedule"] = schedule_to_json(c.schedule);
   j["label_smoothing"] = c.label_smoothing;
+  // null when off: translation configs reject the key, and a resolved config is read back
+  j["adversarial_epsilon"] = c.adversarial_epsilon > 0 ? json(c.adversarial_epsilon) : json(nullptr);
   j["clip_norm"] = c.clip_norm;
   j["seed"] = c.seed;
   j["log_every"] = c.log_every;

@@ -10,6 +10,7 @@
 
 #include "heed/autograd/engine.h"
 #include "heed/autograd/grad_mode.h"
+#include "heed/ops/elementwise.h"
 #include "heed/tensor/special_ids.h"
 #include "heed/ops/loss.h"
 #include "heed/ops/reduce.h"
@@ -727,6 +728,39 @@ TEST(TransformerClassifier, BadInputsNameTheModel) {
   TransformerClassifierOptions o = tiny_transformer(ClassifierPooling::kMean);
   o.num_heads = 3;
   EXPECT_THROW(TransformerClassifier(o, 1), Error);  // d_model 4 is not divisible by 3 heads
+}
+
+// ----------------------------------------------------------------------------- all three
+
+// batch.perturb_embeddings (adversarial training) sees each model's word embeddings, rows of
+// tokens × E (the HAN's rows are its real sentences), and what it returns is what the model reads.
+TEST(Classifiers, EveryModelReadsItsEmbeddingsThroughThePerturbation) {
+  struct Case {
+    std::unique_ptr<ClassifierModel> model;
+    ClassifierBatch batch;
+    Shape embeddings;
+  };
+  std::vector<Case> cases;
+  cases.push_back({std::make_unique<BiGruAttentionClassifier>(tiny_bigru(), 1),
+                   sequence_batch({{4, 5, 6}, {7}}), Shape{2, 3, 3}});
+  cases.push_back({std::make_unique<HierarchicalAttentionNetwork>(tiny_han(), 2),
+                   document_batch({{{4, 5}, {6}}, {{7, 6, 5}}}), Shape{3, 3, 3}});
+  cases.push_back(
+      {std::make_unique<TransformerClassifier>(tiny_transformer(ClassifierPooling::kMean), 3),
+       sequence_batch({{4, 5, 6}, {7}}), Shape{2, 3, 4}});
+  for (Case& c : cases) {
+    c.model->eval();
+    const std::vector<float> plain = c.model->forward(c.batch, false).logits.to_vector();
+    Shape seen;
+    c.batch.perturb_embeddings = [&seen](const Tensor& e) {
+      seen = e.shape();
+      return e;
+    };
+    EXPECT_EQ(c.model->forward(c.batch, false).logits.to_vector(), plain);
+    EXPECT_EQ(seen, c.embeddings);
+    c.batch.perturb_embeddings = [](const Tensor& e) { return add(e, 0.5f); };
+    EXPECT_NE(c.model->forward(c.batch, false).logits.to_vector(), plain);
+  }
 }
 
 }  // namespace

@@ -316,6 +316,27 @@ TEST(Config, TrainWindowIsForFlatClassifiers) {
   EXPECT_NE(files.error(c).find("data.train_window"), std::string::npos);
 }
 
+TEST(Config, AdversarialEpsilonIsForClassification) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  const Config off = files.load(c).config;
+  EXPECT_EQ(off.train.adversarial_epsilon, 0);
+  EXPECT_TRUE(off.to_json()["train"]["adversarial_epsilon"].is_null());  // off reads back as off
+  EXPECT_EQ(config_from_resolved(off.to_json(), "resolved").train.adversarial_epsilon, 0);
+  c["train"]["adversarial_epsilon"] = 0.05;
+  const Config on = files.load(c).config;
+  EXPECT_EQ(on.train.adversarial_epsilon, 0.05);
+  EXPECT_EQ(config_from_resolved(on.to_json(), "resolved").train.adversarial_epsilon, 0.05);
+  c["train"]["adversarial_epsilon"] = -1;
+  EXPECT_EQ(files.error(c), "train.adversarial_epsilon: must be >= 0 (got -1)");
+  c = minimal_translation();
+  EXPECT_NO_THROW(config_from_resolved(files.load(c).config.to_json(), "resolved"));
+  c["train"]["adversarial_epsilon"] = 0.05;
+  EXPECT_EQ(files.error(c),
+            "train.adversarial_epsilon: only used by classification (\"task\": "
+            "\"classification\")");
+}
+
 TEST(Config, ValidateChecksConfigsBuiltInCode) {
   ConfigFiles files;
   const Config good = files.load(minimal_translation()).config;

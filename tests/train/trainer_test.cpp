@@ -162,6 +162,41 @@ TEST(Trainer, MaxEpochsRunEndsAtThePlannedStepWithTrainingWindows) {
   EXPECT_GE(records(t.metrics, "valid").back()["accuracy"].get<double>(), 0.8) << t.log;
 }
 
+TEST(Trainer, AdversarialTrainingLearnsAndResumesExactly) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["train"]["adversarial_epsilon"] = 0.05;
+  config["train"]["max_steps"] = 600;  // the attack delays learning: 53 % at step 300, 100 % at 600
+  config["train"]["log_every"] = 10;
+  const Trained whole = train_config(dir.path(), config, {"run_dir=" + (dir / "whole").string()});
+  EXPECT_GE(records(whole.metrics, "valid").back()["accuracy"].get<double>(), 0.85) << whole.log;
+  // The attack changes training (the logged loss is the clean one, so it is comparable)...
+  const Trained plain = train_config(dir.path(), config,
+                                     {"run_dir=" + (dir / "plain").string(),
+                                      "train.adversarial_epsilon=0"});
+  const std::vector<json> adversarial_train = records(whole.metrics, "train");
+  const std::vector<json> plain_train = records(plain.metrics, "train");
+  ASSERT_FALSE(adversarial_train.empty());
+  ASSERT_EQ(adversarial_train.size(), plain_train.size());
+  EXPECT_NE(adversarial_train.back()["loss"], plain_train.back()["loss"]);
+  // ... and draws nothing that a checkpoint does not restore: stopped at step 250 and resumed,
+  // the run logs the same losses as the uninterrupted one.
+  const std::vector<std::string> resumed_dir = {"run_dir=" + (dir / "resumed").string()};
+  std::vector<std::string> first_part = resumed_dir;
+  first_part.push_back("train.max_steps=250");
+  train_config(dir.path(), config, first_part);
+  const fs::path path = testing::write_config(dir.path(), config);
+  std::ostringstream progress;
+  const TrainResult resumed =
+      train(load_config(path, resumed_dir), {.resume = true, .progress = &progress});
+  EXPECT_EQ(resumed.step, 600);
+  const std::vector<json> after = records(read_metrics(resumed.run_dir / "metrics.jsonl"), "train");
+  ASSERT_EQ(after.size(), adversarial_train.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i]["loss"], adversarial_train[i]["loss"]) << "step " << after[i]["step"];
+  }
+}
+
 TEST(Trainer, EarlyStoppingStopsAfterPatienceValidationsWithoutImprovement) {
   TempDir dir;
   json config = testing::tiny_classification_config(dir.path());

@@ -2,6 +2,8 @@
 // BiGRU + self-attention pooling, hierarchical attention network).
 #pragma once
 
+#include <functional>
+
 #include "heed/models/attention_map.h"
 #include "heed/nn/module.h"
 
@@ -16,6 +18,10 @@ struct ClassifierBatch {
   IntTensor sentence_lengths;  // [B, N] (hierarchical only)
   IntTensor num_sentences;     // [B] (hierarchical only)
   IntTensor labels;            // [B] class ids (may be undefined when predicting)
+  // Applied to the word embeddings the model looks up, [rows, tokens, E] (rows: the examples,
+  // or the hierarchical model's sentences), before embedding dropout; empty: nothing. Adversarial
+  // training (train/adversarial.h) moves the embeddings through it.
+  std::function<Tensor(const Tensor&)> perturb_embeddings;
 };
 
 struct ClassifierOutput {
