@@ -16,7 +16,8 @@ Tensor adversarial_perturbation(const Tensor& gradient, const Tensor& embeddings
   const Tensor& g = gradient;  // tensors are contiguous
   const Tensor& e = embeddings;
   const Index rows = g.size(0);
-  const Index width = rows > 0 ? g.numel() / rows : 0;
+  const Index width = rows > 0 ? g.numel() / rows : 0;  // tokens × E
+  const Index E = g.shape().back();
   Tensor r = Tensor::empty(g.shape());
   const float* gp = g.data();
   const float* ep = e.data();
@@ -26,12 +27,16 @@ Tensor adversarial_perturbation(const Tensor& gradient, const Tensor& embeddings
     const float* gi = gp + i * width;
     const float* ei = ep + i * width;
     double g2 = 0, e2 = 0;  // double: a row holds up to ~10^5 values
-    for (Index k = 0; k < width; ++k) {
-      g2 += static_cast<double>(gi[k]) * gi[k];
-      e2 += static_cast<double>(ei[k]) * ei[k];
+    Index tokens = 0;
+    for (Index k = 0; k < width; ++k) g2 += static_cast<double>(gi[k]) * gi[k];
+    for (Index t = 0; t < width; t += E) {
+      double token2 = 0;
+      for (Index k = t; k < t + E; ++k) token2 += static_cast<double>(ei[k]) * ei[k];
+      e2 += token2;
+      tokens += token2 > 0;  // padding embeddings are zero vectors
     }
-    const float scale =
-        g2 > 0 ? static_cast<float>(epsilon * std::sqrt(e2) / std::sqrt(g2)) : 0.f;
+    const double token_norm = tokens > 0 ? std::sqrt(e2 / static_cast<double>(tokens)) : 0.0;
+    const float scale = g2 > 0 ? static_cast<float>(epsilon * token_norm / std::sqrt(g2)) : 0.f;
     float* ri = rp + i * width;
     for (Index k = 0; k < width; ++k) ri[k] = scale * gi[k];
   }

@@ -22,22 +22,29 @@ float row_norm(const std::vector<float>& v, std::size_t begin, std::size_t n) {
   return static_cast<float>(std::sqrt(s));
 }
 
-TEST(AdversarialPerturbation, EachRowIsItsGradientScaledToEpsilonTimesItsEmbeddingNorm) {
-  // Three rows of 2×2: the middle row's gradient is zero.
+TEST(AdversarialPerturbation, EachRowIsItsGradientScaledToEpsilonTimesItsTokenNorm) {
+  // Three rows of two 2-dimensional tokens: the middle row's gradient is zero, the last row's
+  // first token is padding (a zero embedding).
   const Tensor g = Tensor::from_vector({3, 2, 2}, {3, 0, 0, 4, 0, 0, 0, 0, 1, -2, 2, 0});
   const Tensor e = Tensor::from_vector({3, 2, 2}, {1, 1, 1, 1, 5, 0, 0, 0, 0, 0, 0, 4});
   const std::vector<float> r = adversarial_perturbation(g, e, 0.1f).to_vector();
   ASSERT_EQ(r.size(), 12u);
-  // Row 0: ‖e‖ = 2, ‖g‖ = 5 → r = 0.1·2·g/5.
-  EXPECT_NEAR(r[0], 0.12f, 1e-6f);
-  EXPECT_NEAR(r[3], 0.16f, 1e-6f);
-  EXPECT_NEAR(row_norm(r, 0, 4), 0.2f, 1e-6f);
+  // Row 0: token norms √2 and √2 (root mean square √2), ‖g‖ = 5 → r = 0.1·√2·g/5.
+  const float sqrt2 = std::sqrt(2.f);
+  EXPECT_NEAR(r[0], 0.1f * sqrt2 * 3.f / 5.f, 1e-6f);
+  EXPECT_NEAR(r[3], 0.1f * sqrt2 * 4.f / 5.f, 1e-6f);
+  EXPECT_NEAR(row_norm(r, 0, 4), 0.1f * sqrt2, 1e-6f);
   // Row 1: no gradient, no move (not a division by zero).
   for (std::size_t k = 4; k < 8; ++k) EXPECT_EQ(r[k], 0.f);
-  // Row 2: ‖e‖ = 4, ‖g‖ = 3 → norm 0.4 along g.
+  // Row 2: one real token of norm 4 (the padding token is not counted), ‖g‖ = 3 → norm 0.4
+  // along g.
   EXPECT_NEAR(row_norm(r, 8, 4), 0.4f, 1e-6f);
   EXPECT_NEAR(r[9], 0.4f * -2.f / 3.f, 1e-6f);
   EXPECT_EQ(r[11], 0.f);
+  // A row of padding only: nothing to scale by.
+  const std::vector<float> none =
+      adversarial_perturbation(Tensor::ones({1, 2, 2}), Tensor::zeros({1, 2, 2}), 0.1f).to_vector();
+  EXPECT_EQ(none, std::vector<float>(4, 0.f));
   EXPECT_THROW_MSG(adversarial_perturbation(g, Tensor::zeros({3, 4}), 0.1f),
                    "adversarial_perturbation: gradient [3, 2, 2] and embeddings [3, 4] differ "
                    "in shape");

@@ -166,7 +166,7 @@ TEST(Trainer, AdversarialTrainingLearnsAndResumesExactly) {
   TempDir dir;
   json config = testing::tiny_classification_config(dir.path());
   config["train"]["adversarial_epsilon"] = 0.05;
-  config["train"]["max_steps"] = 600;  // the attack delays learning: 53 % at step 300, 100 % at 600
+  config["train"]["max_steps"] = 600;  // the attack delays learning: 78 % at step 300, 100 % at 600
   config["train"]["log_every"] = 10;
   const Trained whole = train_config(dir.path(), config, {"run_dir=" + (dir / "whole").string()});
   EXPECT_GE(records(whole.metrics, "valid").back()["accuracy"].get<double>(), 0.85) << whole.log;

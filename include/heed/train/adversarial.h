@@ -3,13 +3,17 @@
 // batch with its embeddings e moved to e + r_adv, the small move that raises the loss most to
 // first order:
 //
-//   g     = ∂L/∂e                                  (one backward through the clean batch)
-//   r_adv = ε · ‖e_row‖ · g_row / ‖g_row‖           per row: an example, or a HAN sentence
-//   loss  = L(e) + L(e + r_adv)                     r_adv is a constant (no gradient through it)
+//   g     = ∂L/∂e                                (one backward through the clean batch)
+//   r_adv = ε · ē_row · g_row / ‖g_row‖            per row: an example, or a HAN sentence
+//   loss  = L(e) + L(e + r_adv)                   r_adv is a constant (no gradient through it)
 //
-// The paper uses a fixed ε on embeddings it normalizes to zero mean and unit variance; heed's
-// embeddings are not normalized, so ε is a fraction of each row's own embedding norm instead (a
-// fixed size could be outgrown by the embeddings, which would switch the regularizer off).
+// ē_row is the root mean square of the row's token embedding norms, √(Σ_t ‖e_t‖² / n), over its
+// n real tokens (padding embeddings are zero vectors and are not counted). The paper uses a fixed
+// ε = 5 on embeddings it normalizes to unit variance per feature, i.e. about 0.3 of a token
+// embedding's norm for 256 features, whatever the text's length; heed's embeddings are not
+// normalized, so ε is measured in the row's own token norm instead (a fixed size could be
+// outgrown by the embeddings, which would switch the regularizer off). ε = 0.3 is the paper's
+// setting.
 //
 // Use, around one batch (classification_task.cpp):
 //
@@ -26,8 +30,9 @@
 
 namespace heed {
 
-// r_adv from gradient g and embeddings e of the same shape [rows, ...]: row i is
-// epsilon · ‖e_i‖ · g_i / ‖g_i‖ (zero where g_i is zero). No autograd.
+// r_adv from gradient g and embeddings e of the same shape [rows, ..., E]: row i is
+// epsilon · ē_i · g_i / ‖g_i‖ (zero where g_i is zero, or the row has no nonzero token vector).
+// No autograd.
 Tensor adversarial_perturbation(const Tensor& gradient, const Tensor& embeddings, float epsilon);
 
 class AdversarialEmbeddings {
