@@ -178,8 +178,8 @@ struct TrainConfig {
   ScheduleConfig schedule;
   double label_smoothing = 0;
   // Classification only: adversarial training on the word embeddings (Miyato et al. 2017). Each
-  // step adds the loss of the batch with its embeddings moved by this fraction of their norm in
-  // the direction that raises the loss most (train/adversarial.h). 0: off.
+  // step adds the loss of the batch with its embeddings moved in the direction that raises the
+  // loss most, by this many token embedding norms (train/adversarial.h). 0: off.
   double adversarial_epsilon = 0;
   double clip_norm = 1.0;  // 0: no clipping
   std::uint64_t seed = 1;
