@@ -110,6 +110,15 @@ std::vector<std::string> sample_lines(const TokenizerTrainOptions& options) {
 
 }  // namespace
 
+const char* subword_model_name(SubwordModel model) {
+  switch (model) {
+    case SubwordModel::kUnigram: return "unigram";
+    case SubwordModel::kBpe: return "bpe";
+    case SubwordModel::kWord: return "word";
+  }
+  return "?";
+}
+
 std::string Tokenizer::train(const TokenizerTrainOptions& options) {
   const std::string inputs = join_paths(options.input_files);
   CHECK(!options.input_files.empty(), "Tokenizer::train: no input files");
@@ -137,7 +146,7 @@ std::string Tokenizer::train(const TokenizerTrainOptions& options) {
       (std::filesystem::path(options.model_dir) / options.model_name).string();
   const std::unordered_map<std::string, std::string> args = {
       {"model_prefix", prefix},
-      {"model_type", options.model_type == SubwordModel::kUnigram ? "unigram" : "bpe"},
+      {"model_type", subword_model_name(options.model_type)},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"character_coverage", std::to_string(options.character_coverage)},
       {"max_sentence_length", std::to_string(options.max_sentence_length)},

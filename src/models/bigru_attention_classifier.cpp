@@ -19,6 +19,9 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   detail::check_dropout(kName, "dropout", o.dropout);
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
   detail::check_dropout(kName, "word_dropout", o.word_dropout);
+  detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order);
+  CHECK(o.ngram_dim >= 0 && o.ngram_dim <= o.embedding_dim, kName, ": ngram_dim must be in [0, "
+        "embedding_dim = ", o.embedding_dim, "] (got ", o.ngram_dim, ")");
   CHECK(o.pooling == ClassifierPooling::kAttention || o.pooling == ClassifierPooling::kAttentionMax,
         kName, ": pooling must be attention or attention_max");
   return o;
@@ -61,6 +64,9 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
   register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
+  ngram_embedding_ = detail::make_ngram_embedding(options.ngram_buckets, options.ngram_order,
+                                                  options.ngram_dim, options.embedding_dim, rng);
+  if (ngram_embedding_) register_module("ngram_embedding", *ngram_embedding_);
 }
 
 ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
@@ -69,7 +75,8 @@ ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
   const Index T = batch.ids.size(1);
   const Tensor x =
       embedding_dropout_.forward(detail::perturbed_embeddings(
-          batch, embedding_.forward(word_dropout_.forward(batch.ids))));  // [B, T, E]
+          batch, detail::token_embeddings(embedding_, ngram_embedding_.get(),
+                                          word_dropout_.forward(batch.ids))));  // [B, T, E]
   const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
   Tensor weights;  // α [B, T]
   const Tensor pooled = detail::pool_sequence(options_.pooling, h, batch.lengths,

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "heed/ops/elementwise.h"
 #include "heed/ops/matmul.h"
 #include "heed/ops/reduce.h"
 #include "heed/ops/shape_ops.h"
@@ -57,6 +58,26 @@ void check_document_batch(const char* model, const ClassifierBatch& batch) {
       }
     }
   }
+}
+
+void check_ngram_options(const char* model, Index buckets, int order) {
+  CHECK(buckets == 0 || buckets >= 2, model, ": ngram_buckets must be 0 (none) or >= 2 (got ",
+        buckets, ")");
+  CHECK(order >= 2, model, ": ngram_order must be >= 2 (got ", order, ")");
+}
+
+std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,
+                                                     Index dim, Rng& rng) {
+  if (buckets == 0) return nullptr;
+  return std::make_unique<NgramEmbedding>(
+      NgramEmbeddingOptions{
+          .buckets = buckets, .dim = dim, .max_order = order, .table_dim = table_dim},
+      rng);
+}
+
+Tensor token_embeddings(const Embedding& words, const NgramEmbedding* ngrams, const IntTensor& ids) {
+  const Tensor x = words.forward(ids);
+  return ngrams ? add(x, ngrams->forward(ids)) : x;
 }
 
 Tensor perturbed_embeddings(const ClassifierBatch& batch, const Tensor& embeddings) {

@@ -19,6 +19,18 @@ void check_sequence_batch(const char* model, const ClassifierBatch& batch);
 // sentence n of document b has length in [1, L] if n < num_sentences[b], else 0.
 void check_document_batch(const char* model, const ClassifierBatch& batch);
 
+// Checks ngram_buckets (>= 0; 1 is too few) and ngram_order (>= 2) of `model`.
+void check_ngram_options(const char* model, Index buckets, int order);
+
+// An NgramEmbedding of `buckets` rows of `table_dim` mapped to `dim` (created from `rng`), or
+// null when buckets is 0.
+std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,
+                                                     Index dim, Rng& rng);
+
+// The word embeddings of ids [..., T], plus the n-gram embeddings when `ngrams` is not null:
+// [..., T, E].
+Tensor token_embeddings(const Embedding& words, const NgramEmbedding* ngrams, const IntTensor& ids);
+
 // The embeddings with batch.perturb_embeddings applied (unchanged when it is empty).
 Tensor perturbed_embeddings(const ClassifierBatch& batch, const Tensor& embeddings);
 

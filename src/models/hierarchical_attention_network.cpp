@@ -31,6 +31,9 @@ const HierarchicalAttentionOptions& checked(const HierarchicalAttentionOptions& 
   detail::check_dropout(kName, "dropout", o.dropout);
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
   detail::check_dropout(kName, "word_dropout", o.word_dropout);
+  detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order);
+  CHECK(o.ngram_dim >= 0 && o.ngram_dim <= o.embedding_dim, kName, ": ngram_dim must be in [0, "
+        "embedding_dim = ", o.embedding_dim, "] (got ", o.ngram_dim, ")");
   return o;
 }
 
@@ -117,6 +120,9 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
   register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
+  ngram_embedding_ = detail::make_ngram_embedding(options.ngram_buckets, options.ngram_order,
+                                                  options.ngram_dim, options.embedding_dim, rng);
+  if (ngram_embedding_) register_module("ngram_embedding", *ngram_embedding_);
 }
 
 ClassifierOutput HierarchicalAttentionNetwork::forward(const ClassifierBatch& batch,
@@ -129,7 +135,8 @@ ClassifierOutput HierarchicalAttentionNetwork::forward(const ClassifierBatch& ba
   const Sentences sentences = gather_sentences(batch);
   const Index M = sentences.ids.size(0), longest = sentences.ids.size(1);
   const Tensor x = embedding_dropout_.forward(detail::perturbed_embeddings(
-      batch, embedding_.forward(word_dropout_.forward(sentences.ids))));  // [M, L', E]
+      batch, detail::token_embeddings(embedding_, ngram_embedding_.get(),
+                                      word_dropout_.forward(sentences.ids))));  // [M, L', E]
   const Tensor h_words = word_encoder_.forward(x, sentences.lengths).output;  // [M, L', 2Hw]
   const AttentionPoolingOutput words =
       word_attention_.forward(h_words, detail::padding_mask(sentences.lengths, longest));

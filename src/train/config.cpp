@@ -28,7 +28,8 @@ namespace {
 const EnumNames<TaskKind> kTasks = {{"translation", TaskKind::kTranslation},
                                     {"classification", TaskKind::kClassification}};
 const EnumNames<SubwordModel> kSubwordModels = {{"unigram", SubwordModel::kUnigram},
-                                                {"bpe", SubwordModel::kBpe}};
+                                                {"bpe", SubwordModel::kBpe},
+                                                {"word", SubwordModel::kWord}};
 const EnumNames<ClassificationFormat> kFormats(kClassificationFormatNames.begin(),
                                                kClassificationFormatNames.end());
 const EnumNames<Overlong> kOverlong = {{"crop", Overlong::kCrop}, {"drop", Overlong::kDrop}};

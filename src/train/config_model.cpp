@@ -179,6 +179,14 @@ json to_json(const TransformerClassifierOptions& o) {
           {"max_len", o.max_len}};
 }
 
+// Hashed n-gram embeddings (nn/ngram_embedding.h): ngram_buckets 0 = none.
+void read_ngrams(ConfigReader& r, Index embedding_dim, Index& buckets, int& order, Index& dim) {
+  buckets = r.get_int_or<Index>("ngram_buckets", 0, {.min = 0});
+  if (buckets == 1) r.fail("ngram_buckets", "must be 0 (no n-gram embeddings) or >= 2 (got 1)");
+  order = r.get_int_or<int>("ngram_order", 2, {.min = 2, .max = 8});
+  dim = r.get_int_or<Index>("ngram_dim", 0, {.min = 0, .max = embedding_dim});
+}
+
 BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   BiGruAttentionOptions o;
   o.embedding_dim = r.get_int_or<Index>("embedding_dim", 128, {.min = 1});
@@ -188,6 +196,7 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   o.dropout = read_dropout(r, 0.3f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
   o.word_dropout = read_dropout(r, 0.f, "word_dropout");
+  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim);
   o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kBiGruPoolings);
   return o;
 }
@@ -200,6 +209,9 @@ json to_json(const BiGruAttentionOptions& o) {
           {"dropout", config_detail::float_for_json(o.dropout)},
           {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
           {"word_dropout", config_detail::float_for_json(o.word_dropout)},
+          {"ngram_buckets", o.ngram_buckets},
+          {"ngram_order", o.ngram_order},
+          {"ngram_dim", o.ngram_dim},
           {"pooling", config_detail::name_of(o.pooling, kBiGruPoolings)}};
 }
 
@@ -214,6 +226,7 @@ HierarchicalAttentionOptions read_han(ConfigReader& r) {
   o.dropout = read_dropout(r, 0.1f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
   o.word_dropout = read_dropout(r, 0.f, "word_dropout");
+  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim);
   return o;
 }
 
@@ -225,7 +238,10 @@ json to_json(const HierarchicalAttentionOptions& o) {
           {"sentence_attention_dim", o.sentence_attention_dim},
           {"dropout", config_detail::float_for_json(o.dropout)},
           {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
-          {"word_dropout", config_detail::float_for_json(o.word_dropout)}};
+          {"word_dropout", config_detail::float_for_json(o.word_dropout)},
+          {"ngram_buckets", o.ngram_buckets},
+          {"ngram_order", o.ngram_order},
+          {"ngram_dim", o.ngram_dim}};
 }
 
 }  // namespace

@@ -43,7 +43,7 @@ Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
     CHECK(out.good(), corpus.string(), ": write failed");
   }
   log(str("tokenizer ", name, ": training a ", config.vocab_size, "-piece ",
-          config.type == SubwordModel::kUnigram ? "unigram" : "BPE", " model on ", lines,
+          subword_model_name(config.type), " model on ", lines,
           " lines"));
   TokenizerTrainOptions options{.input_files = {corpus.string()},
                                 .model_dir = run.tokenizer_dir().string(),

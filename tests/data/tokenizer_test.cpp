@@ -153,6 +153,25 @@ TEST(Tokenizer, BpeFromGzipAndPlainFiles) {
   expect_round_trip(tok, {a[0], b[0], b[199]});
 }
 
+TEST(Tokenizer, WordModelKeepsTheMostFrequentWordsWhole) {
+  TempDir dir;
+  const std::vector<std::string> train = make_sentences(400, 5);
+  const std::string input = write_file(dir.file("train.txt"), join_lines(train));
+  TokenizerTrainOptions options = tiny_options(dir, {input});
+  options.model_type = SubwordModel::kWord;
+  options.vocab_size = 60;
+  const Tokenizer tok = Tokenizer::load(Tokenizer::train(options));
+  EXPECT_EQ(tok.vocab_size(), 60);
+  // A word is one piece or <unk>, never split: as many ids as words.
+  const std::string sentence = "the dog runs kalomi near the tree .";
+  const std::vector<std::int32_t> ids = tok.encode(sentence);
+  ASSERT_EQ(ids.size(), 8u);
+  EXPECT_NE(tok.piece_to_id("\u2581the"), kUnkId);  // "▁the": the most frequent words are kept
+  EXPECT_EQ(ids[0], tok.piece_to_id("\u2581the"));
+  EXPECT_EQ(ids[3], kUnkId);  // a made-up word seen nowhere in training
+  EXPECT_EQ(std::string(subword_model_name(SubwordModel::kWord)), "word");
+}
+
 TEST(Tokenizer, TrainingIsDeterministicForASeed) {
   TempDir dir;
   const std::string input = write_file(dir.file("train.txt"), join_lines(make_sentences(400, 4)));

@@ -763,5 +763,59 @@ TEST(Classifiers, EveryModelReadsItsEmbeddingsThroughThePerturbation) {
   }
 }
 
+// model.ngram_buckets (nn/ngram_embedding.h) on the two recurrent classifiers: one more parameter,
+// initialized after all the others (so the rest of the model is the model without it), read
+// with the word embeddings, and every check the models pass without it still holds.
+TEST(Classifiers, NgramEmbeddingsAddToTheWordEmbeddings) {
+  BiGruAttentionOptions bigru = tiny_bigru();
+  bigru.ngram_buckets = 11;
+  bigru.ngram_order = 3;
+  BiGruAttentionClassifier with(bigru, 4);
+  BiGruAttentionClassifier without(tiny_bigru(), 4);
+  std::vector<std::string> names = names_of(without);
+  names.push_back("ngram_embedding.weight");
+  EXPECT_EQ(names_of(with), names);
+  EXPECT_EQ(with.parameter_count(), without.parameter_count() + 11 * 3);
+  const auto with_params = with.named_parameters(), without_params = without.named_parameters();
+  for (size_t i = 0; i < without_params.size(); ++i)
+    EXPECT_EQ(with_params[i].second.to_vector(), without_params[i].second.to_vector())
+        << with_params[i].first;
+  with.eval();
+  without.eval();
+  const ClassifierBatch batch = sequence_batch({{4, 5, 2}, {3, 1}});
+  EXPECT_NE(with.forward(batch, false).logits.to_vector(),
+            without.forward(batch, false).logits.to_vector());
+  expect_padding_invariant(with, 1e-6, "bigram and trigram embeddings");
+  with.train();
+  EXPECT_TRUE(gradcheck_parameters(with, batch));
+
+  // The HAN, with a factorized table: 9 buckets of 2 numbers mapped to E = 3.
+  HierarchicalAttentionOptions han = tiny_han(6);
+  han.ngram_buckets = 9;
+  han.ngram_dim = 2;
+  HierarchicalAttentionNetwork han_with(han, 4);
+  HierarchicalAttentionNetwork han_without(tiny_han(6), 4);
+  EXPECT_EQ(han_with.parameter_count(), han_without.parameter_count() + 9 * 2 + 3 * 2);
+  EXPECT_EQ(names_of(han_with).back(), "ngram_embedding.proj.weight");
+  const ClassifierBatch docs = document_batch({{{4, 5, 2}, {3}}, {{1, 2}, {5, 4}, {3, 3}}});
+  han_with.eval();
+  han_without.eval();
+  EXPECT_NE(han_with.forward(docs, false).logits.to_vector(),
+            han_without.forward(docs, false).logits.to_vector());
+  han_with.train();
+  EXPECT_TRUE(gradcheck_parameters(han_with, docs));
+
+  bigru.ngram_buckets = 1;
+  EXPECT_THROW_MSG(BiGruAttentionClassifier(bigru, 1),
+                   "BiGruAttentionClassifier: ngram_buckets must be 0 (none) or >= 2 (got 1)");
+  bigru.ngram_buckets = 11;
+  bigru.ngram_dim = 4;
+  EXPECT_THROW_MSG(BiGruAttentionClassifier(bigru, 1),
+                   "BiGruAttentionClassifier: ngram_dim must be in [0, embedding_dim = 3] (got 4)");
+  han.ngram_order = 1;
+  EXPECT_THROW_MSG(HierarchicalAttentionNetwork(han, 1),
+                   "HierarchicalAttentionNetwork: ngram_order must be >= 2 (got 1)");
+}
+
 }  // namespace
 }  // namespace heed

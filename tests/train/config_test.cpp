@@ -9,6 +9,7 @@
 #include <regex>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "testing/gradcheck.h"
 #include "testing/temp_dir.h"
@@ -335,6 +336,40 @@ TEST(Config, AdversarialEpsilonIsForClassification) {
   EXPECT_EQ(files.error(c),
             "train.adversarial_epsilon: only used by classification (\"task\": "
             "\"classification\")");
+}
+
+TEST(Config, NgramEmbeddingsForTheRecurrentClassifiers) {
+  ConfigFiles files;
+  for (const char* type : {"bigru_attention", "han"}) {
+    json c = minimal_classification(type);
+    const Config off = files.load(c).config;
+    EXPECT_EQ(off.to_json()["model"]["ngram_buckets"], 0) << type;
+    c["model"]["ngram_buckets"] = 5000;
+    c["model"]["ngram_order"] = 3;
+    c["model"]["ngram_dim"] = 8;
+    const Config on = config_from_resolved(files.load(c).config.to_json(), "resolved");
+    const auto [buckets, order, dim] = std::visit(
+        [](const auto& o) -> std::tuple<Index, int, Index> {
+          if constexpr (requires { o.ngram_buckets; })
+            return {o.ngram_buckets, o.ngram_order, o.ngram_dim};
+          return {-1, -1, -1};
+        },
+        on.model.options);
+    EXPECT_EQ(buckets, 5000) << type;
+    EXPECT_EQ(order, 3) << type;
+    EXPECT_EQ(dim, 8) << type;
+    c["model"]["ngram_dim"] = 100000;
+    EXPECT_NE(files.error(c).find("model.ngram_dim: must be in [0, "), std::string::npos);
+    c["model"]["ngram_dim"] = 8;
+    c["model"]["ngram_buckets"] = 1;
+    EXPECT_EQ(files.error(c), "model.ngram_buckets: must be 0 (no n-gram embeddings) or >= 2 (got 1)");
+    c["model"]["ngram_buckets"] = 100;
+    c["model"]["ngram_order"] = 1;
+    EXPECT_EQ(files.error(c), "model.ngram_order: must be in [2, 8] (got 1)");
+  }
+  json c = minimal_classification("transformer_classifier");
+  c["model"]["ngram_buckets"] = 100;
+  EXPECT_NE(files.error(c).find("model.ngram_buckets: unknown key"), std::string::npos);
 }
 
 TEST(Config, ValidateChecksConfigsBuiltInCode) {

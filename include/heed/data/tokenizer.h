@@ -31,7 +31,10 @@ class SentencePieceProcessor;
 
 namespace heed {
 
-enum class SubwordModel { kUnigram, kBpe };
+// kWord: SentencePiece's word model — whitespace-separated words, the vocab_size most frequent
+// (the others map to <unk>); for text that is already tokenized (SST's sentences).
+enum class SubwordModel { kUnigram, kBpe, kWord };
+const char* subword_model_name(SubwordModel model);  // "unigram", "bpe", "word"
 
 struct TokenizerTrainOptions {
   // Plain or gzip text, one sentence per line (read with the readers' line reader).

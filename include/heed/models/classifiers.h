@@ -1,6 +1,6 @@
 // Text classifiers (models/classifier.h is the interface they implement):
 //
-//   BiGruAttentionClassifier      embedding → bidirectional GRU (packed by lengths) →
+//   BiGruAttentionClassifier      embedding (+ n-gram embeddings) → bidirectional GRU (packed by lengths) →
 //                                 self-attention pooling (Yang et al. 2016 §2.2; Lin et al.
 //                                 2017), optionally beside max pooling → dropout → Linear →
 //                                 C logits
@@ -30,6 +30,7 @@
 #include "heed/nn/dropout.h"
 #include "heed/nn/embedding.h"
 #include "heed/nn/linear.h"
+#include "heed/nn/ngram_embedding.h"
 #include "heed/nn/positional.h"
 #include "heed/nn/rnn.h"
 #include "heed/nn/transformer.h"
@@ -58,6 +59,10 @@ struct BiGruAttentionOptions {
   float dropout = 0.f;      // before the output layer, and between GRU layers
   float embedding_dropout = 0.f;  // on the word embeddings (a regularizer for small corpora)
   float word_dropout = 0.f;       // training tokens replaced by <unk> (WordDropout)
+  // > 0: hashed n-gram embeddings of this many rows added to the word embeddings (NgramEmbedding)
+  Index ngram_buckets = 0;
+  int ngram_order = 2;  // their longest n-gram
+  Index ngram_dim = 0;  // numbers per bucket, mapped to E (0: E, no map)
   // attention or attention_max (a model without self-attention pooling is another model)
   ClassifierPooling pooling = ClassifierPooling::kAttention;
   Index num_classes = 0;    // C
@@ -65,7 +70,9 @@ struct BiGruAttentionOptions {
 
 // Parameters: embedding.weight [V, E]; gru.{weight,bias}_{ih,hh}_l<k>[_reverse] (torch.nn.GRU's
 // names); pooling.context [A], pooling.proj.{weight [A, 2H], bias}; classifier.{weight [C, P],
-// bias} with P = 2H (attention) or 4H (attention_max).
+// bias} with P = 2H (attention) or 4H (attention_max); ngram_embedding.weight [buckets, R]
+// (and ngram_embedding.proj.weight [E, R] when R = ngram_dim < E) when ngram_buckets > 0,
+// initialized last, so a model without them is initialized as before.
 class BiGruAttentionClassifier : public ClassifierModel {
  public:
   BiGruAttentionClassifier(const BiGruAttentionOptions& options, std::uint64_t seed);
@@ -90,6 +97,7 @@ class BiGruAttentionClassifier : public ClassifierModel {
   Dropout embedding_dropout_;
   Dropout dropout_;
   Linear classifier_;
+  std::unique_ptr<NgramEmbedding> ngram_embedding_;  // ngram_buckets > 0 only
 };
 
 // ----------------------------------------------------------------------------- HAN
@@ -105,11 +113,15 @@ struct HierarchicalAttentionOptions {
   float dropout = 0.f;               // on the document vector, before the output layer
   float embedding_dropout = 0.f;     // on the word embeddings
   float word_dropout = 0.f;          // training tokens replaced by <unk> (WordDropout)
+  Index ngram_buckets = 0;           // > 0: n-gram embeddings within each sentence (NgramEmbedding)
+  int ngram_order = 2;
+  Index ngram_dim = 0;
   Index num_classes = 0;             // C
 };
 
 // Parameters: embedding.weight; word_encoder.* and sentence_encoder.* (torch.nn.GRU names);
-// word_attention.{context, proj.*}; sentence_attention.{context, proj.*}; classifier.*.
+// word_attention.{context, proj.*}; sentence_attention.{context, proj.*}; classifier.*;
+// ngram_embedding.weight when ngram_buckets > 0.
 class HierarchicalAttentionNetwork : public ClassifierModel {
  public:
   HierarchicalAttentionNetwork(const HierarchicalAttentionOptions& options, std::uint64_t seed);
@@ -143,6 +155,7 @@ class HierarchicalAttentionNetwork : public ClassifierModel {
   Dropout embedding_dropout_;
   Dropout dropout_;
   Linear classifier_;
+  std::unique_ptr<NgramEmbedding> ngram_embedding_;  // ngram_buckets > 0 only
 };
 
 // ----------------------------------------------------------------------------- Transformer
