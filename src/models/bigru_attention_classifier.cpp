@@ -19,9 +19,8 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   detail::check_dropout(kName, "dropout", o.dropout);
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
   detail::check_dropout(kName, "word_dropout", o.word_dropout);
-  detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order);
-  CHECK(o.ngram_dim >= 0 && o.ngram_dim <= o.embedding_dim, kName, ": ngram_dim must be in [0, "
-        "embedding_dim = ", o.embedding_dim, "] (got ", o.ngram_dim, ")");
+  detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order, o.ngram_dim,
+                              o.embedding_dim);
   CHECK(o.pooling == ClassifierPooling::kAttention || o.pooling == ClassifierPooling::kAttentionMax,
         kName, ": pooling must be attention or attention_max");
   return o;

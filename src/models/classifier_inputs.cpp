@@ -60,10 +60,13 @@ void check_document_batch(const char* model, const ClassifierBatch& batch) {
   }
 }
 
-void check_ngram_options(const char* model, Index buckets, int order) {
+void check_ngram_options(const char* model, Index buckets, int order, Index dim,
+                         Index embedding_dim) {
   CHECK(buckets == 0 || buckets >= 2, model, ": ngram_buckets must be 0 (none) or >= 2 (got ",
         buckets, ")");
   CHECK(order >= 2, model, ": ngram_order must be >= 2 (got ", order, ")");
+  CHECK(dim >= 0 && dim <= embedding_dim, model, ": ngram_dim must be in [0, embedding_dim = ",
+        embedding_dim, "] (got ", dim, ")");
 }
 
 std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,

@@ -19,8 +19,10 @@ void check_sequence_batch(const char* model, const ClassifierBatch& batch);
 // sentence n of document b has length in [1, L] if n < num_sentences[b], else 0.
 void check_document_batch(const char* model, const ClassifierBatch& batch);
 
-// Checks ngram_buckets (>= 0; 1 is too few) and ngram_order (>= 2) of `model`.
-void check_ngram_options(const char* model, Index buckets, int order);
+// Checks the n-gram options of `model`: ngram_buckets 0 or >= 2, ngram_order >= 2, ngram_dim in
+// [0, embedding_dim].
+void check_ngram_options(const char* model, Index buckets, int order, Index dim,
+                         Index embedding_dim);
 
 // An NgramEmbedding of `buckets` rows of `table_dim` mapped to `dim` (created from `rng`), or
 // null when buckets is 0.

@@ -1,9 +1,9 @@
 // Text classifiers (models/classifier.h is the interface they implement):
 //
-//   BiGruAttentionClassifier      embedding (+ n-gram embeddings) → bidirectional GRU (packed by lengths) →
-//                                 self-attention pooling (Yang et al. 2016 §2.2; Lin et al.
-//                                 2017), optionally beside max pooling → dropout → Linear →
-//                                 C logits
+//   BiGruAttentionClassifier      embedding (+ n-gram embeddings) → bidirectional GRU (packed
+//                                 by lengths) → self-attention pooling (Yang et al. 2016 §2.2;
+//                                 Lin et al. 2017), optionally beside max pooling → dropout →
+//                                 Linear → C logits
 //   HierarchicalAttentionNetwork  Yang et al. 2016, "Hierarchical Attention Networks for
 //                                 Document Classification": words → bi-GRU + word attention →
 //                                 sentence vectors → bi-GRU + sentence attention → document
@@ -121,7 +121,8 @@ struct HierarchicalAttentionOptions {
 
 // Parameters: embedding.weight; word_encoder.* and sentence_encoder.* (torch.nn.GRU names);
 // word_attention.{context, proj.*}; sentence_attention.{context, proj.*}; classifier.*;
-// ngram_embedding.weight when ngram_buckets > 0.
+// ngram_embedding.weight (and .proj.weight when ngram_dim < E) when ngram_buckets > 0, created
+// last as in the BiGRU.
 class HierarchicalAttentionNetwork : public ClassifierModel {
  public:
   HierarchicalAttentionNetwork(const HierarchicalAttentionOptions& options, std::uint64_t seed);
