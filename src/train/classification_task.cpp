@@ -236,7 +236,7 @@ ClassificationText read_classification_text(const Config& config) {
   ClassificationText text;
   text.train = read_classification(data.classification.train.string(), read_options(config));
   if (data.valid_holdout > 0) {
-    Rng rng = task_detail::holdout_rng(config.train.seed);
+    Rng rng = task_detail::holdout_rng(config.holdout_seed());
     const auto held =
         task_detail::holdout_indices(static_cast<std::int64_t>(text.train.texts.size()),
                                      data.valid_holdout, data.valid_holdout_block, rng,

@@ -269,6 +269,11 @@ DataConfig DataConfig::from_json(ConfigReader& r, TaskKind task, ModelType model
   c.valid_holdout = r.get_int_or("valid_holdout", c.valid_holdout, {.min = 0});
   c.valid_holdout_block =
       r.get_int_or("valid_holdout_block", c.valid_holdout_block, {.min = 1});
+  if (r.contains("valid_holdout_seed")) {
+    c.valid_holdout_seed = r.get_int<std::uint64_t>("valid_holdout_seed", {.min = 0});
+  } else {
+    r.ignore("valid_holdout_seed");  // null in a resolved config: train.seed
+  }
   const int default_max_length = translation ? 100 : hierarchical ? 64 : 256;
   c.max_length = r.get_int_or<int>("max_length", default_max_length, {.min = 0});
   c.overlong =
@@ -310,6 +315,7 @@ json DataConfig::to_json(TaskKind task, ModelType model_type) const {
   }
   j["valid_holdout"] = c.valid_holdout;
   j["valid_holdout_block"] = c.valid_holdout_block;
+  j["valid_holdout_seed"] = c.valid_holdout_seed ? json(*c.valid_holdout_seed) : json(nullptr);
   j["max_length"] = c.max_length;
   j["overlong"] = name_of(c.overlong, kOverlong);
   j["skip_malformed"] = c.skip_malformed;
@@ -356,6 +362,9 @@ void DataConfig::validate(TaskKind task) const {
   }
   if (valid_holdout == 0 && valid_holdout_block != 1) {
     throw ConfigError("data.valid_holdout_block", "only used with \"valid_holdout\" > 0");
+  }
+  if (valid_holdout == 0 && valid_holdout_seed) {
+    throw ConfigError("data.valid_holdout_seed", "only used with \"valid_holdout\" > 0");
   }
   if (!has_valid && valid_holdout == 0) {
     throw ConfigError("data.valid",

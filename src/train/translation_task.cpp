@@ -216,7 +216,7 @@ TranslationText read_translation_text(const Config& config) {
   TranslationText text;
   text.train = read_split(data.translation.train, data.skip_malformed);
   if (data.valid_holdout > 0) {
-    Rng rng = task_detail::holdout_rng(config.train.seed);
+    Rng rng = task_detail::holdout_rng(config.holdout_seed());
     const auto held =
         task_detail::holdout_indices(static_cast<std::int64_t>(text.train.source.size()),
                                      data.valid_holdout, data.valid_holdout_block, rng,

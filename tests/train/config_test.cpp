@@ -297,6 +297,26 @@ TEST(Config, HoldoutBlockNeedsAHoldoutAndIsPositive) {
   EXPECT_NE(files.error(c).find("data.valid_holdout_block"), std::string::npos);
 }
 
+TEST(Config, HoldoutSeedDefaultsToTheTrainingSeedAndNeedsAHoldout) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  c["data"]["valid_holdout_seed"] = 3;
+  EXPECT_EQ(files.error(c), "data.valid_holdout_seed: only used with \"valid_holdout\" > 0");
+  c["data"].erase("valid");
+  c["data"]["valid_holdout"] = 1;
+  c["train"]["seed"] = 7;
+  EXPECT_EQ(files.load(c).config.holdout_seed(), 3u);
+  // Round trip: the resolved config keeps the holdout seed apart from train.seed.
+  const Config resolved = files.load(files.load(c).config.to_json()).config;
+  EXPECT_EQ(resolved.holdout_seed(), 3u);
+  EXPECT_EQ(resolved.train.seed, 7u);
+  c["data"].erase("valid_holdout_seed");
+  EXPECT_EQ(files.load(c).config.holdout_seed(), 7u);
+  EXPECT_TRUE(files.load(c).config.to_json()["data"]["valid_holdout_seed"].is_null());
+  c["data"]["valid_holdout_seed"] = -1;
+  EXPECT_NE(files.error(c).find("data.valid_holdout_seed"), std::string::npos);
+}
+
 TEST(Config, TrainWindowIsForFlatClassifiers) {
   ConfigFiles files;
   json c = minimal_classification("bigru_attention");

@@ -4,9 +4,15 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <optional>
+#include <fstream>
+#include <string>
 #include <set>
 #include <vector>
 
+#include "heed/train/config.h"
+#include "heed/train/task.h"
+#include "testing/temp_dir.h"
 #include "train/task_common.h"
 
 namespace heed {
@@ -74,6 +80,40 @@ TEST(Holdout, DependsOnTheSeed) {
   Rng a = task_detail::holdout_rng(1), b = task_detail::holdout_rng(2);
   EXPECT_NE(holdout_indices(1000, 100, 20, a, "examples"),
             holdout_indices(1000, 100, 20, b, "examples"));
+}
+
+// The examples train.seed = `seed` holds out of 200 training lines (50 of them, in blocks of 10),
+// with data.valid_holdout_seed = `holdout_seed` when given.
+std::vector<std::string> held_out_texts(std::uint64_t seed, std::optional<std::uint64_t> holdout_seed) {
+  testing::TempDir dir;
+  {
+    std::ofstream train(dir.path() / "train.tsv");
+    train << "label\ttext\n";
+    for (int i = 0; i < 200; ++i) train << (i % 2 ? "pos" : "neg") << "\treview " << i << "\n";
+  }
+  nlohmann::json c = nlohmann::json::parse(R"({
+    "task": "classification", "run_dir": "run",
+    "data": {"train": "train.tsv", "valid_holdout": 50, "valid_holdout_block": 10},
+    "model": {"type": "bigru_attention"},
+    "train": {"max_epochs": 1, "optimizer": {"lr": 0.001}}
+  })");
+  c["train"]["seed"] = seed;
+  if (holdout_seed) c["data"]["valid_holdout_seed"] = *holdout_seed;
+  std::ofstream(dir.path() / "config.json") << c.dump();
+  const Config config = load_config(dir.path() / "config.json", {}).config;
+  ClassificationText text = read_classification_text(config);
+  EXPECT_EQ(text.valid.texts.size(), 50u);
+  EXPECT_EQ(text.train.texts.size(), 150u);
+  return text.valid.texts;
+}
+
+TEST(Holdout, ItsOwnSeedKeepsTheSplitWhenTheTrainingSeedChanges) {
+  // Models trained with different seeds on one split: their validation scores compare, and
+  // an ensemble of them can be validated on examples none of them saw.
+  EXPECT_NE(held_out_texts(1, std::nullopt), held_out_texts(2, std::nullopt));
+  EXPECT_EQ(held_out_texts(1, std::nullopt), held_out_texts(2, 1));
+  EXPECT_EQ(held_out_texts(2, 1), held_out_texts(3, 1));
+  EXPECT_NE(held_out_texts(2, 1), held_out_texts(2, 2));
 }
 
 TEST(Holdout, RefusesToHoldOutEverything) {

@@ -119,6 +119,10 @@ struct DataConfig {
   // and a holdout drawn example by example would share films with training and overstate
   // accuracy. 1: single examples.
   std::int64_t valid_holdout_block = 1;
+  // Seed of the holdout draw; unset: train.seed. Set it to train several models (train.seed) on
+  // the same split, so that their validation scores compare and an ensemble of them
+  // (heed eval with several runs) can be validated on examples none of them trained on.
+  std::optional<std::uint64_t> valid_holdout_seed;
   int max_length = 100;  // subword tokens per side / text / sentence (0: no limit)
   Overlong overlong = Overlong::kDrop;
   bool skip_malformed = false;
@@ -228,6 +232,8 @@ struct Config {
   // The rules between keys, within sections and across them (a Transformer's positions must
   // hold data.max_length and eval.max_len, the model must fit the task...).
   void validate() const;
+  // The seed the validation holdout is drawn with: data.valid_holdout_seed, else train.seed.
+  std::uint64_t holdout_seed() const { return data.valid_holdout_seed.value_or(train.seed); }
 };
 
 // The validation metrics a task reports ("loss", "bleu", ...), the default early-stopping one,
