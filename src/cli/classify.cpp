@@ -1,10 +1,12 @@
-// heed classify RUN_DIR|CHECKPOINT
+// heed classify RUN_DIR|CHECKPOINT...
 //
 // Classifies each line of standard input (a text, or for the hierarchical model a whole
-// document) and writes "label<TAB>probability" per line to standard output, in order.
+// document) and writes "label<TAB>probability" per line to standard output, in order. Several
+// models classify as their ensemble (class probabilities averaged).
 #include <cstdio>
 #include <iostream>
 #include <string>
+#include <vector>
 
 #include "cli/commands.h"
 #include "cli/stdin_chunks.h"
@@ -16,23 +18,28 @@ namespace heed::cli {
 namespace {
 
 struct ClassifyArgs {
-  std::string model;
+  std::vector<std::string> models;
   int threads = 0;
   std::int64_t batch_tokens = 0;
 };
 
 void run_classify(const ClassifyArgs& args) {
   set_num_threads(args.threads);
-  const RunLocation location = locate_run(args.model);
-  LoadedClassifier loaded = load_classifier(location);
+  std::vector<LoadedClassifier> loaded;
+  std::vector<const TextClassifier*> members;
+  for (const std::string& model : args.models) {
+    loaded.push_back(load_classifier(locate_run(model)));
+    members.push_back(loaded.back().classifier.get());
+  }
+  const ClassifierEnsemble ensemble(members);
   const std::int64_t batch_tokens =
-      args.batch_tokens > 0 ? args.batch_tokens : location.config.eval.batch_tokens;
-  const std::vector<std::string>& labels = loaded.classifier->labels();
+      args.batch_tokens > 0 ? args.batch_tokens : loaded.front().location.config.eval.batch_tokens;
+  const std::vector<std::string>& labels = ensemble.labels();
   std::ios::sync_with_stdio(false);
   char probability[32];
   for (std::vector<std::string> lines = read_stdin_chunk(); !lines.empty();
        lines = read_stdin_chunk()) {
-    for (const Prediction& p : loaded.classifier->predict(lines, batch_tokens)) {
+    for (const Prediction& p : ensemble.predict(lines, batch_tokens)) {
       std::snprintf(probability, sizeof(probability), "%.4f", p.probability);
       std::cout << labels[p.label] << '\t' << probability << '\n';
     }
@@ -47,8 +54,9 @@ void add_classify_command(CLI::App& app) {
   CLI::App* command = app.add_subcommand(
       "classify", "Classify lines from stdin with a trained model: label<TAB>probability");
   command
-      ->add_option("model", args->model,
-                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
+      ->add_option("model", args->models,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint; "
+                   "several: their ensemble (mean class probabilities)")
       ->required();
   command->add_option("--threads", args->threads, "Threads (0: all cores)")
       ->check(CLI::NonNegativeNumber);

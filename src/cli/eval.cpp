@@ -1,9 +1,10 @@
-// heed eval RUN_DIR|CHECKPOINT [--split valid|test | --src F --ref F | --data F [--format FMT]]
+// heed eval RUN_DIR|CHECKPOINT... [--split valid|test | --src F --ref F | --data F [--format FMT]]
 //           [--beam N] [--length-penalty X] [--out FILE]
 //
 // Scores a trained model. Translation: beam search (eval.beam of the run's config unless --beam),
 // detokenized output against the raw references: sacreBLEU's BLEU and chrF, and exact match.
-// Classification: accuracy, macro F1 and the confusion matrix. Human-readable results first;
+// Classification: accuracy, macro F1 and the confusion matrix; several models are scored as
+// their ensemble (class probabilities averaged). Human-readable results first;
 // the LAST line of stdout is one JSON object for scripts:
 //   {"bleu": 27.31, "chrf": 55.02, "exact_match": 0.01, "signature": "nrefs:1|...", ...}
 //   {"accuracy": 0.912, "macro_f1": 0.911, "confusion": [[..], [..]], "labels": [..]}
@@ -28,7 +29,7 @@ namespace heed::cli {
 namespace {
 
 struct EvalArgs {
-  std::string model;
+  std::vector<std::string> models;
   std::string split;
   std::string src, ref, data;
   std::string format;  // of --data; empty: the run's data.format
@@ -112,17 +113,40 @@ std::vector<std::string> format_names() {
   return names;
 }
 
-void eval_classification(const EvalArgs& args, const RunLocation& location) {
-  const Config& config = location.config;
-  const ClassificationData data = args.data.empty() ? read_classification_split(config, args.split)
-                                                    : read_classification_file(config, args.data,
-                                                                               data_format(args));
-  LoadedClassifier loaded = load_classifier(location);
-  Progress progress("classify", static_cast<std::int64_t>(data.texts.size()), "text");
-  const std::vector<Prediction> predictions = loaded.classifier->predict(
+// The texts and labels to score: --data, or the split of the first model's data. An ensemble's
+// members must read the same split (a holdout drawn with other seeds would hold out texts that
+// other members trained on, and overstate the ensemble).
+ClassificationData classification_data(const EvalArgs& args,
+                                       const std::vector<RunLocation>& locations) {
+  const Config& config = locations.front().config;
+  if (!args.data.empty()) return read_classification_file(config, args.data, data_format(args));
+  ClassificationData data = read_classification_split(config, args.split);
+  for (std::size_t m = 1; m < locations.size(); ++m) {
+    const ClassificationData other = read_classification_split(locations[m].config, args.split);
+    CHECK(other.texts == data.texts && other.labels == data.labels, "ensemble: the ", args.split,
+          " split of ", locations[m].checkpoint.string(), " is not the one of ",
+          locations.front().checkpoint.string(),
+          " (train the members with the same data and data.valid_holdout_seed, or give --data)");
+  }
+  return data;
+}
+
+void eval_classification(const EvalArgs& args, const std::vector<RunLocation>& locations) {
+  const Config& config = locations.front().config;
+  const ClassificationData data = classification_data(args, locations);
+  std::vector<LoadedClassifier> loaded;
+  std::vector<const TextClassifier*> members;
+  for (const RunLocation& location : locations) {
+    loaded.push_back(load_classifier(location));
+    members.push_back(loaded.back().classifier.get());
+  }
+  const ClassifierEnsemble ensemble(members);
+  Progress progress("classify", static_cast<std::int64_t>(data.texts.size() * members.size()),
+                    "text");
+  const std::vector<Prediction> predictions = ensemble.predict(
       data.texts, args.batch_tokens > 0 ? args.batch_tokens : config.eval.batch_tokens, &progress);
   progress.finish();
-  const std::vector<std::string>& labels = loaded.classifier->labels();
+  const std::vector<std::string>& labels = ensemble.labels();
   std::vector<std::int32_t> predicted;
   for (const Prediction& p : predictions) predicted.push_back(p.label);
   if (!args.out.empty()) {
@@ -132,8 +156,16 @@ void eval_classification(const EvalArgs& args, const RunLocation& location) {
   }
   const int C = static_cast<int>(labels.size());
   const ClassificationReport report = classification_report(predicted, data.labels, C);
-  std::printf("model:    %s (step %lld)\n", location.checkpoint.string().c_str(),
-              static_cast<long long>(location.step));
+  nlohmann::json models = nlohmann::json::array();
+  for (const RunLocation& location : locations) {
+    std::printf("model:    %s (step %lld)\n", location.checkpoint.string().c_str(),
+                static_cast<long long>(location.step));
+    models.push_back(location.checkpoint.string());
+  }
+  if (locations.size() > 1) {
+    std::printf("          the ensemble of these %zu (mean class probabilities)\n",
+                locations.size());
+  }
   std::printf("data:     %s, %zu examples\n", split_name(args).c_str(), data.texts.size());
   std::printf("accuracy: %.4f\nmacro F1: %.4f\n\n", report.accuracy, report.macro_f1);
   std::printf("%-16s %9s %9s %9s %9s\n", "class", "precision", "recall", "F1", "support");
@@ -156,15 +188,25 @@ void eval_classification(const EvalArgs& args, const RunLocation& location) {
   const nlohmann::json result = {{"accuracy", report.accuracy},
                                  {"macro_f1", report.macro_f1},
                                  {"confusion", confusion},
-                                 {"labels", labels}};
+                                 {"labels", labels},
+                                 {"models", models}};
   std::cout << result.dump() << std::endl;
 }
 
 void run_eval(EvalArgs args) {
   set_num_threads(args.threads);
-  const RunLocation location = locate_run(args.model);
+  std::vector<RunLocation> locations;
+  for (const std::string& model : args.models) locations.push_back(locate_run(model));
+  const RunLocation& location = locations.front();
   const bool translation = location.config.task == TaskKind::kTranslation;
+  for (const RunLocation& other : locations) {
+    CHECK((other.config.task == TaskKind::kTranslation) == translation, "ensemble: ",
+          other.checkpoint.string(), " and ", location.checkpoint.string(),
+          " are models of different tasks");
+  }
   if (translation) {
+    CHECK(locations.size() == 1,
+          "ensembles are for classification models; give one translation model");
     CHECK(args.data.empty(),
           "--data is for classification models; for translation give --src and --ref");
     CHECK(args.src.empty() == args.ref.empty(), "--src and --ref go together");
@@ -183,7 +225,7 @@ void run_eval(EvalArgs args) {
   if (translation) {
     eval_translation(args, location);
   } else {
-    eval_classification(args, location);
+    eval_classification(args, locations);
   }
 }
 
@@ -196,8 +238,9 @@ void add_eval_command(CLI::App& app) {
       "Score a trained model on a split of its data or on given files; the last line "
       "of the output is JSON");
   command
-      ->add_option("model", args->model,
-                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
+      ->add_option("model", args->models,
+                   "A run directory (its best checkpoint, else the latest) or a checkpoint; "
+                   "several classification models: their ensemble (mean class probabilities)")
       ->required();
   command
       ->add_option("--split", args->split,

@@ -27,17 +27,18 @@ class EvalMode {
   bool was_training_;
 };
 
-// Row-wise argmax and its softmax probability of logits [B, C].
-void argmax_rows(const Tensor& logits, std::int32_t* label, float* probability) {
+// Row-wise softmax of logits [B, C] into out[B * C] (in double, for the sums).
+void softmax_rows(const Tensor& logits, float* out) {
   const Index B = logits.size(0), C = logits.size(1);
   const float* x = logits.data();
   for (Index b = 0; b < B; ++b) {
     const float* row = x + b * C;
-    const Index best = std::max_element(row, row + C) - row;  // first maximum on ties
+    const float top = *std::max_element(row, row + C);
     double z = 0;
-    for (Index c = 0; c < C; ++c) z += std::exp(static_cast<double>(row[c] - row[best]));
-    label[b] = static_cast<std::int32_t>(best);
-    probability[b] = static_cast<float>(1.0 / z);
+    for (Index c = 0; c < C; ++c) z += std::exp(static_cast<double>(row[c] - top));
+    for (Index c = 0; c < C; ++c) {
+      out[b * C + c] = static_cast<float>(std::exp(static_cast<double>(row[c] - top)) / z);
+    }
   }
 }
 
@@ -50,23 +51,24 @@ ClassifierRun run_batches(ClassifierModel& model, const Batcher<Example>& batche
   const auto N = static_cast<std::size_t>(batcher.size());
   run.predicted.assign(N, 0);
   run.gold.assign(N, 0);
-  run.probability.assign(N, 0.f);
+  const Index C = model.num_classes();
+  run.probabilities.classes = C;
+  run.probabilities.values.assign(N * static_cast<std::size_t>(C), 0.f);
   double loss_sum = 0;
-  std::vector<std::int32_t> label;
-  std::vector<float> probability;
+  std::vector<float> probabilities;
   for (const std::vector<std::int64_t>& indices : batcher.epoch_plan()) {
     ClassifierBatch batch = to_classifier_batch(batcher.collate(indices));
     const Tensor logits = model.forward(batch, false).logits;
     const auto B = static_cast<std::size_t>(indices.size());
     loss_sum +=
         static_cast<double>(cross_entropy(logits, batch.labels).item()) * static_cast<double>(B);
-    label.resize(B);
-    probability.resize(B);
-    argmax_rows(logits, label.data(), probability.data());
+    probabilities.resize(B * static_cast<std::size_t>(C));
+    softmax_rows(logits, probabilities.data());
     for (std::size_t b = 0; b < B; ++b) {
       const auto i = static_cast<std::size_t>(indices[b]);
-      run.predicted[i] = label[b];
-      run.probability[i] = probability[b];
+      const float* row = probabilities.data() + b * C;
+      std::copy(row, row + C, run.probabilities.values.begin() + static_cast<std::ptrdiff_t>(i * C));
+      run.predicted[i] = static_cast<std::int32_t>(std::max_element(row, row + C) - row);
       run.gold[i] = batch.labels.data()[b];
     }
     if (progress) progress->advance(static_cast<std::int64_t>(B));
@@ -76,6 +78,17 @@ ClassifierRun run_batches(ClassifierModel& model, const Batcher<Example>& batche
 }
 
 }  // namespace
+
+std::vector<Prediction> most_probable(const ClassProbabilities& probabilities) {
+  const std::int64_t N = probabilities.size(), C = probabilities.classes;
+  std::vector<Prediction> out(static_cast<std::size_t>(N));
+  for (std::int64_t i = 0; i < N; ++i) {
+    const float* row = probabilities.row(i);
+    const auto best = std::max_element(row, row + C) - row;  // first maximum on ties
+    out[static_cast<std::size_t>(i)] = {static_cast<std::int32_t>(best), row[best]};
+  }
+  return out;
+}
 
 ClassificationExample encode_text(const Tokenizer& tokenizer, std::string_view text,
                                   std::int32_t label) {
@@ -137,7 +150,13 @@ TextClassifier::TextClassifier(Tokenizer tokenizer, ClassifierModel& model,
 std::vector<Prediction> TextClassifier::predict(const std::vector<std::string>& texts,
                                                 std::int64_t batch_tokens,
                                                 Progress* progress) const {
-  if (texts.empty()) return {};
+  return most_probable(probabilities(texts, batch_tokens, progress));
+}
+
+ClassProbabilities TextClassifier::probabilities(const std::vector<std::string>& texts,
+                                                 std::int64_t batch_tokens,
+                                                 Progress* progress) const {
+  if (texts.empty()) return {.classes = model_.num_classes(), .values = {}};
   // Sorted into batches of similar length (the batcher's global bucketing without shuffling);
   // the token budget grows to fit the largest text, so no text is refused.
   BatcherOptions options{.max_tokens = batch_tokens,
@@ -149,13 +168,10 @@ std::vector<Prediction> TextClassifier::predict(const std::vector<std::string>& 
     for (const auto& e : examples) options.max_tokens = std::max(options.max_tokens, extent(e));
     using Example = typename decltype(examples)::value_type;
     Batcher<Example> batcher(std::move(examples), options, Rng(0));
-    const ClassifierRun run = run_classifier(model_, batcher, progress);
-    std::vector<Prediction> out(texts.size());
-    for (std::int64_t i = 0; i < batcher.size(); ++i) {
-      // Nothing is dropped (no text is empty), so kept example i is text i.
-      out[static_cast<std::size_t>(i)] = {run.predicted[i], run.probability[i]};
-    }
-    return out;
+    // Nothing is dropped (no text is empty), so kept example i is text i.
+    CHECK(batcher.size() == static_cast<std::int64_t>(texts.size()),
+          "TextClassifier: the batcher dropped texts");
+    return run_classifier(model_, batcher, progress).probabilities;
   };
   const auto N = texts.size();
   const int max_length = encoding_.max_length;
@@ -181,6 +197,34 @@ std::vector<Prediction> TextClassifier::predict(const std::vector<std::string>& 
   return predictions_of(std::move(examples), [&](const ClassificationExample& e) {
     return cropped(static_cast<std::int64_t>(e.tokens.size()));
   });
+}
+
+ClassifierEnsemble::ClassifierEnsemble(std::vector<const TextClassifier*> members)
+    : members_(std::move(members)) {
+  CHECK(!members_.empty(), "ClassifierEnsemble: no models");
+  for (std::size_t m = 1; m < members_.size(); ++m) {
+    CHECK(members_[m]->labels() == members_[0]->labels(), "ensemble: model ", m + 1,
+          " has other classes (or another order) than model 1");
+  }
+}
+
+std::vector<Prediction> ClassifierEnsemble::predict(const std::vector<std::string>& texts,
+                                                    std::int64_t batch_tokens,
+                                                    Progress* progress) const {
+  return most_probable(probabilities(texts, batch_tokens, progress));
+}
+
+ClassProbabilities ClassifierEnsemble::probabilities(const std::vector<std::string>& texts,
+                                                     std::int64_t batch_tokens,
+                                                     Progress* progress) const {
+  ClassProbabilities mean = members_[0]->probabilities(texts, batch_tokens, progress);
+  for (std::size_t m = 1; m < members_.size(); ++m) {
+    const ClassProbabilities p = members_[m]->probabilities(texts, batch_tokens, progress);
+    for (std::size_t k = 0; k < mean.values.size(); ++k) mean.values[k] += p.values[k];
+  }
+  const float scale = 1.f / static_cast<float>(members_.size());
+  for (float& v : mean.values) v *= scale;
+  return mean;
 }
 
 }  // namespace heed

@@ -45,6 +45,12 @@ TEST(Commands, TranslationEvalTranslate) {
   EXPECT_NE(trained.out.find("best exact_match"), std::string::npos) << trained.out;
   const std::string run = (dir / "run").string();
 
+  // Ensembles are for classifiers: two translation models are refused with a reason.
+  const ProcessResult ensemble = run_heed({"eval", run, run});
+  EXPECT_NE(ensemble.status, 0);
+  EXPECT_NE(ensemble.err.find("ensembles are for classification models"), std::string::npos)
+      << ensemble.err;
+
   // Greedy evaluation of the validation split reproduces validation's scores.
   const ProcessResult eval = run_heed({"eval", run, "--split", "valid", "--beam", "1", "--threads",
                                        "1", "--out", (dir / "hyp.txt").string()});
@@ -173,5 +179,74 @@ TEST(Commands, ClassificationEvalClassify) {
   EXPECT_LE(probability, 1.0);
 }
 
+// The probability `classify` printed on each line for the first label ("negative"), and the
+// labels, from "label<TAB>probability" lines.
+std::vector<double> negative_probabilities(const std::string& out) {
+  std::vector<double> p;
+  for (const std::string& line : lines_of(out)) {
+    const double top = std::stod(line.substr(line.find('\t') + 1));
+    p.push_back(line.substr(0, line.find('\t')) == "negative" ? top : 1.0 - top);
+  }
+  return p;
+}
+
+TEST(Commands, EnsembleOfClassifiersAveragesTheirProbabilities) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  ASSERT_EQ(run_heed({"train", testing::write_config(dir.path(), config).string()}).status, 0);
+  config["run_dir"] = "run2";
+  config["train"]["seed"] = 2;
+  config["train"]["max_steps"] = 100;  // a weaker model, so the two disagree more
+  ASSERT_EQ(run_heed({"train", testing::write_config(dir.path(), config).string()}).status, 0);
+  const std::string run1 = (dir / "run").string(), run2 = (dir / "run2").string();
+
+  const std::string texts =
+      "we loved the food.\nthe film was terrible.\nan ordinary evening.\nnot bad at all.\n";
+  std::vector<std::vector<double>> single;
+  for (const std::string& run : {run1, run2}) {
+    const ProcessResult classified = run_heed({"classify", run, "--threads", "1"}, texts);
+    ASSERT_EQ(classified.status, 0) << classified.err;
+    single.push_back(negative_probabilities(classified.out));
+  }
+  const ProcessResult both = run_heed({"classify", run1, run2, "--threads", "1"}, texts);
+  ASSERT_EQ(both.status, 0) << both.err;
+  const std::vector<double> ensemble = negative_probabilities(both.out);
+  ASSERT_EQ(ensemble.size(), 4u);
+  for (std::size_t i = 0; i < ensemble.size(); ++i) {
+    // The printed probabilities have 4 decimals: the mean of two agrees to 1e-4.
+    EXPECT_NEAR(ensemble[i], (single[0][i] + single[1][i]) / 2, 1.01e-4) << "text " << i;
+  }
+
+  // eval: both models listed, and the ensemble's confusion counts every validation example once.
+  const ProcessResult eval = run_heed({"eval", run1, run2, "--threads", "1"});
+  ASSERT_EQ(eval.status, 0) << eval.err;
+  EXPECT_NE(eval.out.find("the ensemble of these 2"), std::string::npos) << eval.out;
+  const json scores = json::parse(last_line(eval.out));
+  EXPECT_EQ(scores["models"].size(), 2u);
+  int counted = 0;
+  for (const json& row : scores["confusion"]) counted += row[0].get<int>() + row[1].get<int>();
+  EXPECT_EQ(counted, 300);
+
+  // Members validated on other examples than each other: refused, --data accepted.
+  config["run_dir"] = "run3";
+  config["data"]["valid"] = "train.tsv";
+  config["train"]["max_steps"] = 20;
+  ASSERT_EQ(run_heed({"train", testing::write_config(dir.path(), config).string()}).status, 0);
+  const std::string run3 = (dir / "run3").string();
+  const ProcessResult other_split = run_heed({"eval", run1, run3, "--split", "valid"});
+  EXPECT_NE(other_split.status, 0);
+  EXPECT_NE(other_split.err.find("ensemble: the valid split of"), std::string::npos)
+      << other_split.err;
+  const ProcessResult given_data =
+      run_heed({"eval", run1, run3, "--data", (dir / "dev.tsv").string(), "--threads", "1"});
+  EXPECT_EQ(given_data.status, 0) << given_data.err;
+
+  // A member that is not a run: named in the error.
+  const ProcessResult no_model = run_heed({"eval", run1, (dir / "no_such_run").string()});
+  EXPECT_NE(no_model.status, 0);
+  EXPECT_NE(no_model.err.find("no_such_run"), std::string::npos) << no_model.err;
+}
+
 }  // namespace
 }  // namespace heed
+

@@ -40,6 +40,17 @@ struct Prediction {
   float probability = 0.f;  // its softmax probability
 };
 
+// Class probabilities of N texts, [N, classes] row-major.
+struct ClassProbabilities {
+  std::int64_t classes = 0;
+  std::vector<float> values;
+
+  std::int64_t size() const { return classes > 0 ? static_cast<std::int64_t>(values.size()) / classes : 0; }
+  const float* row(std::int64_t i) const { return values.data() + i * classes; }
+};
+// Each row's most probable class (the first on ties) and its probability.
+std::vector<Prediction> most_probable(const ClassProbabilities& probabilities);
+
 class TextClassifier {
  public:
   // The model is used, not owned. `labels` are the class names, class id = position.
@@ -50,6 +61,9 @@ class TextClassifier {
   // at most batch_tokens token slots (at least one text).
   std::vector<Prediction> predict(const std::vector<std::string>& texts, std::int64_t batch_tokens,
                                   Progress* progress = nullptr) const;
+  // The softmax probabilities behind predict(), one row per text.
+  ClassProbabilities probabilities(const std::vector<std::string>& texts,
+                                   std::int64_t batch_tokens, Progress* progress = nullptr) const;
 
   const std::vector<std::string>& labels() const { return labels_; }
   const TextEncoding& encoding() const { return encoding_; }
@@ -62,13 +76,33 @@ class TextClassifier {
   TextEncoding encoding_;
 };
 
+// An ensemble: the mean of the members' class probabilities (each member reads the texts with
+// its own tokenizer and encoding), then the most probable class. Models trained from different
+// seeds err on different texts, so their mean is usually more accurate than any one of them.
+// The members must have the same class names in the same order; one member is that model.
+class ClassifierEnsemble {
+ public:
+  explicit ClassifierEnsemble(std::vector<const TextClassifier*> members);
+
+  std::vector<Prediction> predict(const std::vector<std::string>& texts, std::int64_t batch_tokens,
+                                  Progress* progress = nullptr) const;
+  ClassProbabilities probabilities(const std::vector<std::string>& texts,
+                                   std::int64_t batch_tokens, Progress* progress = nullptr) const;
+
+  const std::vector<std::string>& labels() const { return members_.front()->labels(); }
+  std::size_t size() const { return members_.size(); }
+
+ private:
+  std::vector<const TextClassifier*> members_;
+};
+
 // Loss and predictions of a classifier over every batch of a non-shuffling batcher's epoch, in
 // evaluation mode without gradients; for validation and `heed eval`.
 struct ClassifierRun {
   double loss = 0;                      // mean cross-entropy over the examples
   std::vector<std::int32_t> predicted;  // by kept-example index of the batcher
   std::vector<std::int32_t> gold;
-  std::vector<float> probability;  // of the predicted class
+  ClassProbabilities probabilities;  // softmax, by kept-example index
 };
 ClassifierRun run_classifier(ClassifierModel& model, const ClassificationBatcher& batcher,
                              Progress* progress = nullptr);
