@@ -67,7 +67,7 @@ ClassifierRun run_batches(ClassifierModel& model, const Batcher<Example>& batche
     for (std::size_t b = 0; b < B; ++b) {
       const auto i = static_cast<std::size_t>(indices[b]);
       const float* row = probabilities.data() + b * C;
-      std::copy(row, row + C, run.probabilities.values.begin() + static_cast<std::ptrdiff_t>(i * C));
+      std::copy(row, row + C, run.probabilities.values.data() + i * C);
       run.predicted[i] = static_cast<std::int32_t>(std::max_element(row, row + C) - row);
       run.gold[i] = batch.labels.data()[b];
     }

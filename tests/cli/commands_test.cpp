@@ -179,8 +179,8 @@ TEST(Commands, ClassificationEvalClassify) {
   EXPECT_LE(probability, 1.0);
 }
 
-// The probability `classify` printed on each line for the first label ("negative"), and the
-// labels, from "label<TAB>probability" lines.
+// The probability of "negative" on each of `classify`'s "label<TAB>probability" lines (the
+// printed probability is the predicted label's).
 std::vector<double> negative_probabilities(const std::string& out) {
   std::vector<double> p;
   for (const std::string& line : lines_of(out)) {

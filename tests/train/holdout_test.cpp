@@ -84,7 +84,8 @@ TEST(Holdout, DependsOnTheSeed) {
 
 // The examples train.seed = `seed` holds out of 200 training lines (50 of them, in blocks of 10),
 // with data.valid_holdout_seed = `holdout_seed` when given.
-std::vector<std::string> held_out_texts(std::uint64_t seed, std::optional<std::uint64_t> holdout_seed) {
+std::vector<std::string> held_out_texts(std::uint64_t seed,
+                                        std::optional<std::uint64_t> holdout_seed) {
   testing::TempDir dir;
   {
     std::ofstream train(dir.path() / "train.tsv");

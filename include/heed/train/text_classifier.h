@@ -45,7 +45,9 @@ struct ClassProbabilities {
   std::int64_t classes = 0;
   std::vector<float> values;
 
-  std::int64_t size() const { return classes > 0 ? static_cast<std::int64_t>(values.size()) / classes : 0; }
+  std::int64_t size() const {
+    return classes > 0 ? static_cast<std::int64_t>(values.size()) / classes : 0;
+  }
   const float* row(std::int64_t i) const { return values.data() + i * classes; }
 };
 // Each row's most probable class (the first on ties) and its probability.
