@@ -50,7 +50,9 @@ class ClassificationTask final : public Task {
     ClassificationData& valid = text.valid;
     log(str("train: ", describe_read(train.stats, "examples"), " from ", files.train.string(), "; ",
             files.labels.size(), " classes"));
-    if (config.data.valid_holdout > 0) {
+    if (!config.train.validates()) {
+      log(task_detail::kNoValidationNote);
+    } else if (config.data.valid_holdout > 0) {
       log(str("valid: ", valid.texts.size(), " examples held out of the training data"));
     } else {
       log(str("valid: ", describe_read(valid.stats, "examples"), " from ", files.valid.string()));
@@ -79,26 +81,7 @@ class ClassificationTask final : public Task {
       }
     }
 
-    std::vector<Example> valid_examples = encode(valid);
-    std::int64_t largest = 1;
-    const int L = config.data.max_length;
-    auto cropped = [L](std::size_t n) {
-      return L > 0 ? std::min<std::int64_t>(static_cast<std::int64_t>(n), L)
-                   : static_cast<std::int64_t>(n);
-    };
-    for (const Example& e : valid_examples) {
-      if constexpr (kDocuments) {
-        std::int64_t longest = 0;
-        for (const auto& s : e.sentences) longest = std::max(longest, cropped(s.size()));
-        largest = std::max(largest, longest * static_cast<std::int64_t>(e.sentences.size()));
-      } else {
-        largest = std::max(largest, cropped(e.tokens.size()));
-      }
-    }
-    valid_texts_ = std::move(valid.texts);
-    valid_batches_ = std::make_unique<Batcher<Example>>(
-        std::move(valid_examples), task_detail::evaluation_batcher_options(config, largest),
-        Rng(0));
+    if (config.train.validates()) build_validation(std::move(valid));
 
     build_ = build_classifier_model(config.model, tokenizer_.vocab_size(), num_classes_,
                                     config.train.seed);
@@ -181,6 +164,30 @@ class ClassificationTask final : public Task {
   }
 
  private:
+  // The validation batches (and texts, for samples and attention pages).
+  void build_validation(ClassificationData valid) {
+    std::vector<Example> valid_examples = encode(valid);
+    std::int64_t largest = 1;
+    const int L = config_.data.max_length;
+    auto cropped = [L](std::size_t n) {
+      return L > 0 ? std::min<std::int64_t>(static_cast<std::int64_t>(n), L)
+                   : static_cast<std::int64_t>(n);
+    };
+    for (const Example& e : valid_examples) {
+      if constexpr (kDocuments) {
+        std::int64_t longest = 0;
+        for (const auto& s : e.sentences) longest = std::max(longest, cropped(s.size()));
+        largest = std::max(largest, longest * static_cast<std::int64_t>(e.sentences.size()));
+      } else {
+        largest = std::max(largest, cropped(e.tokens.size()));
+      }
+    }
+    valid_texts_ = std::move(valid.texts);
+    valid_batches_ = std::make_unique<Batcher<Example>>(
+        std::move(valid_examples), task_detail::evaluation_batcher_options(config_, largest),
+        Rng(0));
+  }
+
   // Token counts of a batch: per example (flat) or per sentence (documents).
   static const IntTensor& token_lengths(const typename Batcher<Example>::Batch& batch) {
     if constexpr (kDocuments) {
@@ -235,6 +242,7 @@ ClassificationText read_classification_text(const Config& config) {
   const DataConfig& data = config.data;
   ClassificationText text;
   text.train = read_classification(data.classification.train.string(), read_options(config));
+  if (!config.train.validates()) return text;  // every example trains
   if (data.valid_holdout > 0) {
     Rng rng = task_detail::holdout_rng(config.holdout_seed());
     const auto held =
@@ -253,7 +261,12 @@ ClassificationText read_classification_text(const Config& config) {
 ClassificationData read_classification_split(const Config& config, const std::string& split) {
   CHECK(split == "valid" || split == "test", "unknown split \"", split,
         "\" (expected \"valid\" or \"test\")");
-  if (split == "valid") return read_classification_text(config).valid;
+  if (split == "valid") {
+    CHECK(config.train.validates(),
+          "the run trained without validation (train.valid_every 0): it has no \"valid\" split "
+          "(evaluate the test split, or a file with --data)");
+    return read_classification_text(config).valid;
+  }
   CHECK(!config.data.classification.test.empty(),
         "the config has no data.test (give the file to evaluate with --data)");
   return read_classification(config.data.classification.test.string(), read_options(config));

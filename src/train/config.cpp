@@ -366,11 +366,6 @@ void DataConfig::validate(TaskKind task) const {
   if (valid_holdout == 0 && valid_holdout_seed) {
     throw ConfigError("data.valid_holdout_seed", "only used with \"valid_holdout\" > 0");
   }
-  if (!has_valid && valid_holdout == 0) {
-    throw ConfigError("data.valid",
-                      "required key is missing (or set \"valid_holdout\" to hold out training "
-                      "examples for validation)");
-  }
 }
 
 // ------------------------------------------------------------------------------- train
@@ -472,8 +467,9 @@ TrainConfig TrainConfig::from_json(ConfigReader& r, TaskKind task) {
   c.clip_norm = r.get_float_or("clip_norm", c.clip_norm, {.min = 0});
   c.seed = r.get_int_or<std::uint64_t>("seed", c.seed, {.min = 0});
   c.log_every = r.get_int_or("log_every", c.log_every, {.min = 1});
-  c.valid_every = r.get_int_or("valid_every", c.valid_every, {.min = 1});
-  c.checkpoint_every = r.get_int_or("checkpoint_every", c.valid_every, {.min = 1});
+  c.valid_every = r.get_int_or("valid_every", c.valid_every, {.min = 0});
+  c.checkpoint_every = r.get_int_or(
+      "checkpoint_every", c.validates() ? c.valid_every : c.checkpoint_every, {.min = 1});
   c.keep_checkpoints = r.get_int_or<int>("keep_checkpoints", c.keep_checkpoints, {.min = 1});
 
   ConfigReader stopping = r.optional_section("early_stopping");
@@ -655,6 +651,15 @@ Config Config::from_json(const json& document, const PathContext& paths) {
 
 void Config::validate() const {
   data.validate(task);
+  const bool has_valid = task == TaskKind::kTranslation ? data.translation.valid.defined()
+                                                        : !data.classification.valid.empty();
+  if (train.validates() && !has_valid && data.valid_holdout == 0) {
+    throw ConfigError("data.valid",
+                      "required key is missing (or set \"valid_holdout\" to hold out training "
+                      "examples for validation, or train.valid_every to 0 to train without "
+                      "validation)");
+  }
+
   model.validate(task, data.tokenizer.one_vocabulary());
   train.validate(task);
   if (task == TaskKind::kTranslation) eval.validate();

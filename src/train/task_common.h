@@ -65,4 +65,9 @@ BatcherOptions training_batcher_options(const Config& config);
 // (`largest` token slots after cropping).
 BatcherOptions evaluation_batcher_options(const Config& config, std::int64_t largest);
 
+// The "valid:" line of a run without validation (train.valid_every 0).
+inline constexpr const char* kNoValidationNote =
+    "valid: none (train.valid_every 0): every training example trains (data.valid_holdout is "
+    "not drawn), no early stopping, and the final model is the best checkpoint";
+
 }  // namespace heed::task_detail

@@ -201,7 +201,7 @@ class Session {
     std::int64_t& step = state_.counters.step;
     EarlyStoppingState& stopping = state_.early_stopping;
     const TrainConfig& t = config_.train;
-    const int patience = t.early_stopping.patience;
+    const int patience = t.validates() ? t.early_stopping.patience : 0;
     if (patience > 0 && stopping.evals_without_improvement >= patience) {
       (*log_)(str("this run already stopped early (no improvement of ", t.early_stopping.metric,
                   " in ", patience, " validations); nothing to do"));
@@ -221,9 +221,10 @@ class Session {
       bool improved = false;
       {
         const TrainProgress::Pause pause(progress);  // not training speed
-        if (step % t.valid_every == 0) improved = validate();
+        if (t.validates() && step % t.valid_every == 0) improved = validate();
         state_.counters.elapsed_seconds = elapsed_before + seconds_since(session_start);
-        if (step % t.checkpoint_every == 0 || improved) save(improved);
+        // Without validation the newest model is the best one there is.
+        if (step % t.checkpoint_every == 0 || improved) save(improved || !t.validates());
       }
       if (stop_requested()) {
         result.outcome = TrainOutcome::kInterrupted;
@@ -235,11 +236,12 @@ class Session {
 
     // The final model gets a validation score too (once: not again when a finished run is
     // resumed with nothing left to do).
-    if (result.outcome == TrainOutcome::kFinished && step > first_step && last_validated_ != step) {
+    if (t.validates() && result.outcome == TrainOutcome::kFinished && step > first_step &&
+        last_validated_ != step) {
       if (validate()) save(true);
     }
     state_.counters.elapsed_seconds = elapsed_before + seconds_since(session_start);
-    if (step > 0 && last_saved_ != step) save(false);
+    if (step > 0 && last_saved_ != step) save(!t.validates());
     progress.finish();
     log_->set_progress(nullptr);
 
@@ -299,7 +301,10 @@ class Session {
         break;
     }
     const EarlyStoppingState& best = state_.early_stopping;
-    if (best.best_score) {
+    if (!config_.train.validates() && step > 0) {
+      (*log_)(str("no validation: the final model (step ", step, ") is ",
+                  run_.best_checkpoint_path().string()));
+    } else if (best.best_score) {
       (*log_)(str("best ", format_metric(e.metric, *best.best_score), " at step ", best.best_step,
                   ": ", run_.best_checkpoint_path().string()));
     }
@@ -430,7 +435,7 @@ class Session {
     }
     window_ = LogWindow::from_json(state_.trainer, where);
     last_saved_ = state_.counters.step;
-    if (state_.counters.step % config_.train.valid_every == 0) {
+    if (config_.train.validates() && state_.counters.step % config_.train.valid_every == 0) {
       last_validated_ = state_.counters.step;
     }
   }

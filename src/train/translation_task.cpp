@@ -55,7 +55,9 @@ class TranslationTask final : public Task {
     ParallelText& train = text.train;
     ParallelText& valid = text.valid;
     log(str("train: ", describe_read(train.stats, "pairs"), " from ", describe_split(files.train)));
-    if (data.valid_holdout > 0) {
+    if (!config.train.validates()) {
+      log(task_detail::kNoValidationNote);
+    } else if (data.valid_holdout > 0) {
       log(str("valid: ", valid.source.size(), " pairs held out of the training data"));
     } else {
       log(str("valid: ", describe_read(valid.stats, "pairs"), " from ",
@@ -84,23 +86,7 @@ class TranslationTask final : public Task {
             static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
             "% padding)"));
 
-    std::vector<TranslationExample> valid_examples =
-        encode_pairs(valid, source_tokenizer_, target_tokenizer_);
-    valid_sources_.reserve(valid_examples.size());
-    std::int64_t largest = 1;
-    const int L = data.max_length;
-    for (const TranslationExample& e : valid_examples) {
-      valid_sources_.push_back(e.source);
-      const auto S = static_cast<std::int64_t>(e.source.size());
-      const auto T = static_cast<std::int64_t>(e.target.size()) + 1;
-      largest =
-          std::max(largest, L > 0 ? std::min<std::int64_t>(std::max(S, T), L) : std::max(S, T));
-    }
-    valid_text_ = std::move(valid.source);
-    valid_references_ = std::move(valid.target);
-    valid_batches_ = std::make_unique<TranslationBatcher>(
-        std::move(valid_examples), task_detail::evaluation_batcher_options(config, largest),
-        Rng(0));
+    if (config.train.validates()) build_validation(std::move(valid));
 
     build_ = build_seq2seq_model(config.model, source_tokenizer_.vocab_size(),
                                  target_tokenizer_.vocab_size(), config.train.seed);
@@ -198,6 +184,27 @@ class TranslationTask final : public Task {
   }
 
  private:
+  // The validation batches (and texts, for samples and attention pages).
+  void build_validation(ParallelText valid) {
+    const int L = config_.data.max_length;
+    std::vector<TranslationExample> valid_examples =
+        encode_pairs(valid, source_tokenizer_, target_tokenizer_);
+    valid_sources_.reserve(valid_examples.size());
+    std::int64_t largest = 1;
+    for (const TranslationExample& e : valid_examples) {
+      valid_sources_.push_back(e.source);
+      const auto S = static_cast<std::int64_t>(e.source.size());
+      const auto T = static_cast<std::int64_t>(e.target.size()) + 1;
+      largest =
+          std::max(largest, L > 0 ? std::min<std::int64_t>(std::max(S, T), L) : std::max(S, T));
+    }
+    valid_text_ = std::move(valid.source);
+    valid_references_ = std::move(valid.target);
+    valid_batches_ = std::make_unique<TranslationBatcher>(
+        std::move(valid_examples), task_detail::evaluation_batcher_options(config_, largest),
+        Rng(0));
+  }
+
   Config config_;
   Tokenizer source_tokenizer_, target_tokenizer_;
   std::unique_ptr<TranslationBatcher> train_batches_;
@@ -215,6 +222,7 @@ TranslationText read_translation_text(const Config& config) {
   const DataConfig& data = config.data;
   TranslationText text;
   text.train = read_split(data.translation.train, data.skip_malformed);
+  if (!config.train.validates()) return text;  // every pair trains
   if (data.valid_holdout > 0) {
     Rng rng = task_detail::holdout_rng(config.holdout_seed());
     const auto held =
@@ -232,7 +240,12 @@ TranslationText read_translation_text(const Config& config) {
 ParallelText read_translation_split(const Config& config, const std::string& split) {
   CHECK(split == "valid" || split == "test", "unknown split \"", split,
         "\" (expected \"valid\" or \"test\")");
-  if (split == "valid") return read_translation_text(config).valid;
+  if (split == "valid") {
+    CHECK(config.train.validates(),
+          "the run trained without validation (train.valid_every 0): it has no \"valid\" split "
+          "(evaluate the test split, or files with --src and --ref)");
+    return read_translation_text(config).valid;
+  }
   CHECK(config.data.translation.test.defined(),
         "the config has no data.test (give the files to evaluate with --src and --ref)");
   return read_split(config.data.translation.test, config.data.skip_malformed);

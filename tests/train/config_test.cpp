@@ -280,9 +280,33 @@ TEST(Config, ValidationDataIsRequiredInSomeForm) {
   c["data"].erase("valid");
   EXPECT_EQ(files.error(c),
             "data.valid: required key is missing (or set \"valid_holdout\" to "
-            "hold out training examples for validation)");
+            "hold out training examples for validation, or train.valid_every to 0 to train "
+            "without validation)");
   c["data"]["valid_holdout"] = 1;
   EXPECT_NO_THROW(files.load(c));
+}
+
+TEST(Config, ValidEveryZeroTrainsWithoutValidation) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  c["data"].erase("valid");
+  c["train"]["valid_every"] = 0;
+  const Config loaded = files.load(c).config;
+  EXPECT_FALSE(loaded.train.validates());
+  EXPECT_EQ(loaded.train.checkpoint_every, 1000);  // not valid_every's 0
+  const Config resolved = files.load(loaded.to_json()).config;  // round trip
+  EXPECT_EQ(resolved.train.valid_every, 0);
+  EXPECT_EQ(resolved.train.checkpoint_every, 1000);
+  c["train"]["checkpoint_every"] = 50;
+  EXPECT_EQ(files.load(c).config.train.checkpoint_every, 50);
+  // A holdout and early stopping are allowed (the recipe's config with one override), and
+  // neither happens (the trainer test).
+  c["data"]["valid_holdout"] = 100;
+  c["data"]["valid_holdout_block"] = 10;
+  c["train"]["early_stopping"] = {{"patience", 3}};
+  EXPECT_NO_THROW(files.load(c));
+  c["train"]["valid_every"] = -1;
+  EXPECT_NE(files.error(c).find("train.valid_every"), std::string::npos);
 }
 
 TEST(Config, HoldoutBlockNeedsAHoldoutAndIsPositive) {

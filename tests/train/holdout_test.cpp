@@ -12,6 +12,7 @@
 
 #include "heed/train/config.h"
 #include "heed/train/task.h"
+#include "testing/gradcheck.h"  // EXPECT_THROW_MSG
 #include "testing/temp_dir.h"
 #include "train/task_common.h"
 
@@ -115,6 +116,28 @@ TEST(Holdout, ItsOwnSeedKeepsTheSplitWhenTheTrainingSeedChanges) {
   EXPECT_EQ(held_out_texts(1, std::nullopt), held_out_texts(2, 1));
   EXPECT_EQ(held_out_texts(2, 1), held_out_texts(3, 1));
   EXPECT_NE(held_out_texts(2, 1), held_out_texts(2, 2));
+}
+
+TEST(Holdout, WithoutValidationEveryExampleTrainsAndThereIsNoValidSplit) {
+  testing::TempDir dir;
+  {
+    std::ofstream train(dir.path() / "train.tsv");
+    train << "label\ttext\n";
+    for (int i = 0; i < 200; ++i) train << (i % 2 ? "pos" : "neg") << "\treview " << i << "\n";
+  }
+  std::ofstream(dir.path() / "config.json") << R"({
+    "task": "classification", "run_dir": "run",
+    "data": {"train": "train.tsv", "valid_holdout": 50, "valid_holdout_block": 10},
+    "model": {"type": "bigru_attention"},
+    "train": {"max_epochs": 1, "optimizer": {"lr": 0.001}, "valid_every": 0}
+  })";
+  const Config config = load_config(dir.path() / "config.json", {}).config;
+  const ClassificationText text = read_classification_text(config);
+  EXPECT_EQ(text.train.texts.size(), 200u);
+  EXPECT_EQ(text.train.texts[57], "review 57");  // in file order: nothing drawn
+  EXPECT_TRUE(text.valid.texts.empty());
+  EXPECT_THROW_MSG(read_classification_split(config, "valid"),
+                   "the run trained without validation (train.valid_every 0)");
 }
 
 TEST(Holdout, RefusesToHoldOutEverything) {

@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <sstream>
 
 #include "heed/train/atomic_file.h"
@@ -194,6 +196,67 @@ TEST(Trainer, AdversarialTrainingLearnsAndResumesExactly) {
   ASSERT_EQ(after.size(), adversarial_train.size());
   for (std::size_t i = 0; i < after.size(); ++i) {
     EXPECT_EQ(after[i]["loss"], adversarial_train[i]["loss"]) << "step " << after[i]["step"];
+  }
+}
+
+TEST(Trainer, WithoutValidationEveryExampleTrainsAndTheFinalModelIsTheBest) {
+  // The last run of a chosen recipe: the config's holdout goes back into training.
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["data"].erase("valid");
+  config["data"]["valid_holdout"] = 300;
+  config["train"]["max_steps"] = 120;
+  config["train"]["checkpoint_every"] = 50;
+  // An lr of ~0 never improves: with validation this would stop at step 20.
+  config["train"]["optimizer"]["lr"] = 1e-12;
+  config["train"]["valid_every"] = 10;
+  config["train"]["early_stopping"] = {{"metric", "loss"}, {"patience", 1}};
+  const Trained held = train_config(dir.path(), config, {"run_dir=" + (dir / "held").string()});
+  const Trained all = train_config(dir.path(), config,
+                                   {"run_dir=" + (dir / "all").string(), "train.valid_every=0"});
+  EXPECT_EQ(held.result.outcome, TrainOutcome::kEarlyStopped);
+  EXPECT_EQ(all.result.outcome, TrainOutcome::kFinished);  // early stopping is off too
+  EXPECT_EQ(all.result.step, 120);
+  EXPECT_NE(all.log.find("valid: none (train.valid_every 0)"), std::string::npos) << all.log;
+  EXPECT_NE(all.log.find("no validation: the final model (step 120)"), std::string::npos)
+      << all.log;
+  EXPECT_EQ(all.log.find("validation at"), std::string::npos) << all.log;
+  EXPECT_TRUE(records(all.metrics, "valid").empty());
+  EXPECT_FALSE(all.result.best_score);
+  // 3000 examples train instead of 2700: more batches per epoch than the run with the holdout.
+  auto batches_per_epoch = [](const std::string& log) {
+    const std::size_t at = log.find(" batches per epoch");
+    EXPECT_NE(at, std::string::npos) << log;
+    std::size_t begin = log.rfind(' ', at - 1) + 1;
+    return std::stoi(log.substr(begin, at - begin));
+  };
+  EXPECT_GT(batches_per_epoch(all.log), batches_per_epoch(held.log));
+  // best.safetensors is the final checkpoint (the same bytes), and a checkpoint every 50 steps.
+  const fs::path checkpoints = all.result.run_dir / "checkpoints";
+  EXPECT_TRUE(fs::exists(checkpoints / "step_50.safetensors"));
+  EXPECT_TRUE(fs::exists(checkpoints / "step_100.safetensors"));
+  auto bytes = [](const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+  };
+  ASSERT_TRUE(fs::exists(checkpoints / "best.safetensors"));
+  EXPECT_EQ(bytes(checkpoints / "best.safetensors"), bytes(checkpoints / "step_120.safetensors"));
+
+  // Stopped at step 60 and resumed, it logs the same losses as the uninterrupted run.
+  const std::vector<std::string> resumed = {"run_dir=" + (dir / "resumed").string(),
+                                            "train.valid_every=0"};
+  std::vector<std::string> first_part = resumed;
+  first_part.push_back("train.max_steps=60");
+  train_config(dir.path(), config, first_part);
+  std::ostringstream progress;
+  const TrainResult second = train(load_config(testing::write_config(dir.path(), config), resumed),
+                                   {.resume = true, .progress = &progress});
+  EXPECT_EQ(second.step, 120);
+  const std::vector<json> after = records(read_metrics(second.run_dir / "metrics.jsonl"), "train");
+  const std::vector<json> uninterrupted = records(all.metrics, "train");
+  ASSERT_EQ(after.size(), uninterrupted.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i]["loss"], uninterrupted[i]["loss"]) << "step " << after[i]["step"];
   }
 }
 

@@ -188,8 +188,11 @@ struct TrainConfig {
   double clip_norm = 1.0;  // 0: no clipping
   std::uint64_t seed = 1;
   std::int64_t log_every = 100;
+  // 0: no validation. Once a recipe is chosen on validation data, it trains on every training
+  // example (data.valid_holdout is not drawn) and the final model is the run's best checkpoint.
   std::int64_t valid_every = 1000;
-  std::int64_t checkpoint_every = 1000;  // default: valid_every
+  std::int64_t checkpoint_every = 1000;  // default: valid_every, or 1000 without validation
+
   int keep_checkpoints = 3;
   EarlyStoppingConfig early_stopping;
   PrecisionKind precision = PrecisionKind::kFp32;
@@ -198,6 +201,8 @@ struct TrainConfig {
   static TrainConfig from_json(ConfigReader& train, TaskKind task);
   nlohmann::json to_json() const;
   void validate(TaskKind task) const;
+
+  bool validates() const { return valid_every > 0; }
 };
 
 // ---------------------------------------------------------------------------------------- eval

@@ -65,6 +65,7 @@ class Task {
   virtual std::int64_t batches_in_epochs(std::int64_t epochs) const = 0;
 
   // Evaluates the validation set in evaluation mode (no dropout) and returns to training mode.
+  // Not called (and no validation set is built) when config.train.validates() is false.
   virtual Validation validate() = 0;
 
   // Writes the attention page (viz/model_attention.h) of the first kAttentionInputs validation
@@ -82,7 +83,8 @@ std::unique_ptr<Task> make_task(const Config& config, const RunDir& run, bool re
 // ---- the raw data of a config's splits, exactly as training reads it
 
 // Training and validation text: data.train, and data.valid or the data.valid_holdout examples
-// drawn (seeded by train.seed) out of the training data.
+// drawn (seeded by data.valid_holdout_seed, else train.seed) out of the training data. Without
+// validation (train.valid_every 0) `valid` is empty and every example is in `train`.
 struct TranslationText {
   ParallelText train, valid;
 };

@@ -6,6 +6,7 @@
 //     every log_every steps:         a "train" line in metrics.jsonl (averages over the window)
 //     every valid_every steps:       validation; a "valid" line; best checkpoint; early stopping
 //     every checkpoint_every steps:  a checkpoint (the last keep_checkpoints are kept)
+//   valid_every 0: no validation; every training example trains and each checkpoint is the best
 //   SIGINT/SIGTERM: a checkpoint after the current step, then return (kInterrupted)
 //
 // Exact resume: a checkpoint holds everything later steps depend on — parameters, optimizer
