@@ -14,6 +14,7 @@
 #include "heed/train/inference.h"
 #include "heed/train/metrics_log.h"
 #include "heed/train/run_dir.h"
+#include "heed/train/task.h"
 #include "testing/gradcheck.h"
 #include "testing/temp_dir.h"
 #include "testing/train_fixtures.h"
@@ -258,6 +259,22 @@ TEST(Trainer, WithoutValidationEveryExampleTrainsAndTheFinalModelIsTheBest) {
   for (std::size_t i = 0; i < after.size(); ++i) {
     EXPECT_EQ(after[i]["loss"], uninterrupted[i]["loss"]) << "step " << after[i]["step"];
   }
+}
+
+TEST(Trainer, TranslationTrainsWithoutValidationToo) {
+  TempDir dir;
+  json config = testing::tiny_translation_config(dir.path());
+  config["data"].erase("valid");
+  config["train"]["valid_every"] = 0;
+  config["train"]["max_steps"] = 20;
+  const Trained t = train_config(dir.path(), config);
+  EXPECT_EQ(t.result.outcome, TrainOutcome::kFinished);
+  EXPECT_EQ(t.result.step, 20);
+  EXPECT_NE(t.log.find("valid: none (train.valid_every 0)"), std::string::npos) << t.log;
+  EXPECT_TRUE(records(t.metrics, "valid").empty());
+  EXPECT_TRUE(fs::exists(t.result.run_dir / "checkpoints" / "best.safetensors"));
+  EXPECT_THROW_MSG(read_translation_split(locate_run(t.result.run_dir).config, "valid"),
+                   "trained without validation");
 }
 
 TEST(Trainer, EarlyStoppingStopsAfterPatienceValidationsWithoutImprovement) {
