@@ -8,6 +8,7 @@
 # run's best checkpoint), then BLEU/chrF on the validation split and on test2016, test2017 and
 # test2018 (flickr) and test2017 mscoco, with the run's beam and length penalty unless given.
 # Classification: accuracy on the validation split and on the test split when the run has one.
+# A run trained without validation (train.valid_every 0) skips the validation split.
 # Data: scripts/get_data.sh. Environment: BUILD_DIR (default build).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -34,6 +35,8 @@ HEED=${BUILD_DIR:-build}/heed
 [ -f "$RUN/config.json" ] || { echo "results: $RUN/config.json not found: not a run directory" >&2; exit 1; }
 COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 TASK=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["task"])' "$RUN/config.json")
+# A run trained without validation (train.valid_every 0) has no validation split to score.
+VALIDATES=$(python3 -c 'import json,sys; print(int(json.load(open(sys.argv[1]))["train"]["valid_every"] > 0))' "$RUN/config.json")
 
 MODEL=$RUN
 if [ "$TASK" = translation ] && [ "$AVERAGE" -gt 0 ]; then
@@ -61,7 +64,7 @@ EOF
 if [ "$TASK" = translation ]; then
   read -r SRC TGT < <(python3 -c 'import json,sys; d=json.load(open(sys.argv[1]))["data"]; print(d["src_lang"], d["tgt_lang"])' "$RUN/config.json")
   M30K=data/multi30k/raw
-  score valid --split valid
+  [ "$VALIDATES" = 1 ] && score valid --split valid
   for t in test_2016_flickr test_2017_flickr test_2018_flickr test_2017_mscoco; do
     if [ -f "$M30K/$t.$SRC.gz" ] && [ -f "$M30K/$t.$TGT.gz" ]; then
       score "$t" --src "$M30K/$t.$SRC.gz" --ref "$M30K/$t.$TGT.gz"
@@ -70,7 +73,7 @@ if [ "$TASK" = translation ]; then
     fi
   done
 else
-  score valid --split valid
+  [ "$VALIDATES" = 1 ] && score valid --split valid
   if python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["data"].get("test") else 1)' "$RUN/config.json"; then
     score test --split test
   fi
