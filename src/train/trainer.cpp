@@ -302,7 +302,7 @@ class Session {
     }
     const EarlyStoppingState& best = state_.early_stopping;
     if (!config_.train.validates() && step > 0) {
-      (*log_)(str("no validation: the final model (step ", step, ") is ",
+      (*log_)(str("no validation: the model of step ", step, ", the latest, is ",
                   run_.best_checkpoint_path().string()));
     } else if (best.best_score) {
       (*log_)(str("best ", format_metric(e.metric, *best.best_score), " at step ", best.best_step,
