@@ -51,6 +51,28 @@ std::vector<json> records(const std::vector<json>& metrics, const std::string& s
   return out;
 }
 
+// Trains `config` (with `overrides`) in a new run directory up to step `stop_at`, resumes it to
+// its end, and expects the losses `uninterrupted` logged: nothing the run draws escapes its
+// checkpoints.
+void expect_resume_logs_the_same_losses(const fs::path& dir, const json& config,
+                                        std::vector<std::string> overrides, std::int64_t stop_at,
+                                        const Trained& uninterrupted) {
+  overrides.push_back("run_dir=" + (dir / "resumed").string());
+  std::vector<std::string> first_part = overrides;
+  first_part.push_back("train.max_steps=" + std::to_string(stop_at));
+  train_config(dir, config, first_part);
+  std::ostringstream progress;
+  const TrainResult resumed = train(load_config(testing::write_config(dir, config), overrides),
+                                    {.resume = true, .progress = &progress});
+  EXPECT_EQ(resumed.step, uninterrupted.result.step);
+  const std::vector<json> after = records(read_metrics(resumed.run_dir / "metrics.jsonl"), "train");
+  const std::vector<json> before = records(uninterrupted.metrics, "train");
+  ASSERT_EQ(after.size(), before.size());
+  for (std::size_t i = 0; i < after.size(); ++i) {
+    EXPECT_EQ(after[i]["loss"], before[i]["loss"]) << "step " << after[i]["step"];
+  }
+}
+
 TEST(Trainer, TranslationPipelineLearnsDatesAndTranslates) {
   TempDir dir;
   const Trained t = train_config(dir.path(), testing::tiny_translation_config(dir.path()));
@@ -184,20 +206,7 @@ TEST(Trainer, AdversarialTrainingLearnsAndResumesExactly) {
   EXPECT_NE(adversarial_train.back()["loss"], plain_train.back()["loss"]);
   // ... and draws nothing that a checkpoint does not restore: stopped at step 250 and resumed,
   // the run logs the same losses as the uninterrupted one.
-  const std::vector<std::string> resumed_dir = {"run_dir=" + (dir / "resumed").string()};
-  std::vector<std::string> first_part = resumed_dir;
-  first_part.push_back("train.max_steps=250");
-  train_config(dir.path(), config, first_part);
-  const fs::path path = testing::write_config(dir.path(), config);
-  std::ostringstream progress;
-  const TrainResult resumed =
-      train(load_config(path, resumed_dir), {.resume = true, .progress = &progress});
-  EXPECT_EQ(resumed.step, 600);
-  const std::vector<json> after = records(read_metrics(resumed.run_dir / "metrics.jsonl"), "train");
-  ASSERT_EQ(after.size(), adversarial_train.size());
-  for (std::size_t i = 0; i < after.size(); ++i) {
-    EXPECT_EQ(after[i]["loss"], adversarial_train[i]["loss"]) << "step " << after[i]["step"];
-  }
+  expect_resume_logs_the_same_losses(dir.path(), config, {}, 250, whole);
 }
 
 TEST(Trainer, WithoutValidationEveryExampleTrainsAndTheFinalModelIsTheBest) {
@@ -244,22 +253,7 @@ TEST(Trainer, WithoutValidationEveryExampleTrainsAndTheFinalModelIsTheBest) {
   ASSERT_TRUE(fs::exists(checkpoints / "best.safetensors"));
   EXPECT_EQ(bytes(checkpoints / "best.safetensors"), bytes(checkpoints / "step_120.safetensors"));
 
-  // Stopped at step 60 and resumed, it logs the same losses as the uninterrupted run.
-  const std::vector<std::string> resumed = {"run_dir=" + (dir / "resumed").string(),
-                                            "train.valid_every=0"};
-  std::vector<std::string> first_part = resumed;
-  first_part.push_back("train.max_steps=60");
-  train_config(dir.path(), config, first_part);
-  std::ostringstream progress;
-  const TrainResult second = train(load_config(testing::write_config(dir.path(), config), resumed),
-                                   {.resume = true, .progress = &progress});
-  EXPECT_EQ(second.step, 120);
-  const std::vector<json> after = records(read_metrics(second.run_dir / "metrics.jsonl"), "train");
-  const std::vector<json> uninterrupted = records(all.metrics, "train");
-  ASSERT_EQ(after.size(), uninterrupted.size());
-  for (std::size_t i = 0; i < after.size(); ++i) {
-    EXPECT_EQ(after[i]["loss"], uninterrupted[i]["loss"]) << "step " << after[i]["step"];
-  }
+  expect_resume_logs_the_same_losses(dir.path(), config, {"train.valid_every=0"}, 60, all);
 }
 
 TEST(Trainer, TranslationTrainsWithoutValidationToo) {
