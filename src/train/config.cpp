@@ -323,6 +323,11 @@ json DataConfig::to_json(TaskKind task, ModelType model_type) const {
   return j;
 }
 
+bool DataConfig::has_valid_file(TaskKind task) const {
+  return task == TaskKind::kTranslation ? translation.valid.defined()
+                                        : !classification.valid.empty();
+}
+
 void DataConfig::validate(TaskKind task) const {
   const bool is_translation = task == TaskKind::kTranslation;
   if (is_translation) {
@@ -355,9 +360,7 @@ void DataConfig::validate(TaskKind task) const {
       throw ConfigError("data.labels", "needs at least 2 classes (got 1)");
     }
   }
-  const bool has_valid =
-      is_translation ? translation.valid.defined() : !classification.valid.empty();
-  if (has_valid && valid_holdout > 0) {
+  if (has_valid_file(task) && valid_holdout > 0) {
     throw ConfigError("data.valid_holdout", "give either \"valid\" or \"valid_holdout\", not both");
   }
   if (valid_holdout == 0 && valid_holdout_block != 1) {
@@ -651,9 +654,8 @@ Config Config::from_json(const json& document, const PathContext& paths) {
 
 void Config::validate() const {
   data.validate(task);
-  const bool has_valid = task == TaskKind::kTranslation ? data.translation.valid.defined()
-                                                        : !data.classification.valid.empty();
-  if (train.validates() && !has_valid && data.valid_holdout == 0) {
+  // Here, not in DataConfig::validate: whether validation data is needed is train's to say.
+  if (train.validates() && !data.has_valid_file(task) && data.valid_holdout == 0) {
     throw ConfigError("data.valid",
                       "required key is missing (or set \"valid_holdout\" to hold out training "
                       "examples for validation, or train.valid_every to 0 to train without "

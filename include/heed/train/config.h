@@ -134,6 +134,9 @@ struct DataConfig {
   nlohmann::json to_json(TaskKind task, ModelType model_type) const;
   // Rules between keys (each key's own rule is checked where it is read).
   void validate(TaskKind task) const;
+
+  // Whether a validation file is given (data.valid), as opposed to a holdout or none.
+  bool has_valid_file(TaskKind task) const;
 };
 
 // ---------------------------------------------------------------------------------------- train
@@ -192,7 +195,6 @@ struct TrainConfig {
   // example (data.valid_holdout is not drawn) and the final model is the run's best checkpoint.
   std::int64_t valid_every = 1000;
   std::int64_t checkpoint_every = 1000;  // default: valid_every, or 1000 without validation
-
   int keep_checkpoints = 3;
   EarlyStoppingConfig early_stopping;
   PrecisionKind precision = PrecisionKind::kFp32;
