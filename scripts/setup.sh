@@ -5,8 +5,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-PACKAGES=(build-essential cmake pkg-config libdnnl-dev libsentencepiece-dev sentencepiece
-          nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev)
+# ocl-icd-opencl-dev: Debian builds oneDNN with its OpenCL GPU runtime, so dnnl-config.cmake
+# calls find_package(OpenCL REQUIRED); the package is only a Recommends of libdnnl-dev, which
+# --no-install-recommends leaves out, and without it cmake fails on a clean machine.
+PACKAGES=(build-essential cmake pkg-config libdnnl-dev ocl-icd-opencl-dev libsentencepiece-dev
+          sentencepiece nlohmann-json3-dev libcli11-dev libgtest-dev zlib1g-dev)
 
 missing=()
 for p in "${PACKAGES[@]}"; do
