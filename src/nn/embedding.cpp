@@ -22,7 +22,7 @@ Embedding::Embedding(const EmbeddingOptions& options, Rng& rng) : options_(optio
   Tensor w = init::normal(Shape{options.num_embeddings, options.dim}, rng, stddev);
   if (options.padding_idx >= 0)
     std::memset(w.data() + options.padding_idx * options.dim, 0, sizeof(float) * options.dim);
-  weight_ = register_parameter("weight", w);
+  weight_ = register_embedding_table("weight", w);
 }
 
 Tensor Embedding::forward(const IntTensor& ids) const {

@@ -14,6 +14,15 @@ Tensor Module::register_parameter(const std::string& name, Tensor tensor) {
     CHECK(existing != name, "register_parameter: '", name, "' registered twice");
   tensor.set_requires_grad(true);
   parameters_.emplace_back(name, tensor);
+  is_embedding_table_.push_back(false);
+  return tensor;
+}
+
+Tensor Module::register_embedding_table(const std::string& name, Tensor tensor) {
+  CHECK(tensor.defined() && tensor.ndim() == 2, "register_embedding_table: '", name,
+        "' must be a [V, D] table");
+  register_parameter(name, tensor);
+  is_embedding_table_.back() = true;
   return tensor;
 }
 
@@ -34,11 +43,26 @@ void Module::collect(const std::string& prefix, NamedParameters& out,
   for (const auto& [name, child] : children_) child->collect(prefix + name + ".", out, seen);
 }
 
+void Module::collect_embedding_tables(std::vector<const TensorImpl*>& out) const {
+  for (size_t i = 0; i < parameters_.size(); ++i)
+    if (is_embedding_table_[i]) out.push_back(parameters_[i].second.impl());
+  for (const auto& [_, child] : children_) child->collect_embedding_tables(out);
+}
+
 NamedParameters Module::named_parameters() const {
   NamedParameters out;
   std::vector<const TensorImpl*> seen;
   collect("", out, seen);
   return out;
+}
+
+std::vector<std::string> Module::embedding_table_names() const {
+  std::vector<const TensorImpl*> tables;
+  collect_embedding_tables(tables);
+  std::vector<std::string> names;
+  for (const auto& [name, t] : named_parameters())
+    if (std::find(tables.begin(), tables.end(), t.impl()) != tables.end()) names.push_back(name);
+  return names;
 }
 
 std::vector<Tensor> Module::parameters() const {

@@ -40,7 +40,7 @@ NgramEmbedding::NgramEmbedding(const NgramEmbeddingOptions& options, Rng& rng)
       options.init_stddev > 0.f ? options.init_stddev : 1.f / std::sqrt(static_cast<float>(R));
   Tensor w = init::normal(Shape{options.buckets, R}, rng, stddev);
   std::memset(w.data(), 0, sizeof(float) * R);  // row 0: padding
-  weight_ = register_parameter("weight", w);
+  weight_ = register_embedding_table("weight", w);
   if (R < options.dim) {
     proj_ = std::make_unique<Linear>(LinearOptions{R, options.dim, false}, rng);
     register_module("proj", *proj_);

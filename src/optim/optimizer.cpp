@@ -55,6 +55,36 @@ Optimizer::Optimizer(const char* name, const NamedParameters& parameters, float 
     if (old_grad.defined()) grad_slice.copy_from_(old_grad);
     param.set_grad(grad_slice);
   }
+  ranges_ = {FlatRange{0, total, 0}};
+}
+
+void Optimizer::set_lazy_rows(const std::vector<std::string>& names) {
+  std::vector<bool> lazy(parameters_.size(), false);
+  for (const std::string& lazy_name : names) {
+    size_t i = 0;
+    while (i < parameters_.size() && parameters_[i].first != lazy_name) ++i;
+    CHECK(i < parameters_.size(), name_, ": lazy_rows: no parameter named '", lazy_name, "'");
+    CHECK(parameters_[i].second.ndim() == 2, name_, ": lazy_rows: parameter '", lazy_name,
+          "' has shape ", parameters_[i].second.shape(), "; only 2-D tables have rows");
+    lazy[i] = true;
+  }
+  // A dense range runs to the next parameter's offset (padding included: it stays zero); a lazy
+  // range covers exactly the parameter's rows.
+  ranges_.clear();
+  const Index total = flat_size();
+  for (size_t i = 0; i < parameters_.size(); ++i) {
+    const Tensor& param = parameters_[i].second;
+    const Index begin = offsets_[i];
+    const Index next = i + 1 < parameters_.size() ? offsets_[i + 1] : total;
+    if (lazy[i]) {
+      ranges_.push_back({begin, begin + param.numel(), param.size(1)});
+      if (begin + param.numel() < next) ranges_.push_back({begin + param.numel(), next, 0});
+    } else if (!ranges_.empty() && ranges_.back().row_size == 0 && ranges_.back().end == begin) {
+      ranges_.back().end = next;
+    } else {
+      ranges_.push_back({begin, next, 0});
+    }
+  }
 }
 
 Tensor Optimizer::slice(const Tensor& flat, size_t parameter) const {

@@ -380,7 +380,8 @@ OptimizerConfig read_optimizer(ConfigReader& r) {
   c.type = get_enum_value(r, "type", c.type, kOptimizers);
   c.lr = r.get_float("lr", {.min = 0, .min_exclusive = true});
   if (c.type == OptimizerKind::kSgd) {
-    for (const char* key : {"betas", "eps"}) reject_key(r, key, "by \"adam\" and \"adamw\"");
+    for (const char* key : {"betas", "eps", "lazy_embeddings"})
+      reject_key(r, key, "by \"adam\" and \"adamw\"");
     c.momentum = r.get_float_or("momentum", 0, {.min = 0, .max = 1, .max_exclusive = true});
     c.nesterov = r.get_or<bool>("nesterov", false);
   } else {
@@ -396,6 +397,7 @@ OptimizerConfig read_optimizer(ConfigReader& r) {
     c.beta1 = betas[0];
     c.beta2 = betas[1];
     c.eps = r.get_float_or("eps", c.eps, {.min = 0, .min_exclusive = true});
+    c.lazy_embeddings = r.get_or<bool>("lazy_embeddings", false);
   }
   c.weight_decay =
       r.get_float_or("weight_decay", c.type == OptimizerKind::kAdamW ? 0.01 : 0.0, {.min = 0});
@@ -410,6 +412,7 @@ json optimizer_to_json(const OptimizerConfig& c) {
   } else {
     j["betas"] = {c.beta1, c.beta2};
     j["eps"] = c.eps;
+    j["lazy_embeddings"] = c.lazy_embeddings;
   }
   return j;
 }

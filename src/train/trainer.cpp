@@ -101,22 +101,26 @@ struct LogWindow {
   }
 };
 
-std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c,
-                                          const NamedParameters& parameters) {
+std::unique_ptr<Optimizer> make_optimizer(const OptimizerConfig& c, const Module& model) {
+  const NamedParameters parameters = model.named_parameters();
   const auto lr = static_cast<float>(c.lr);
+  std::vector<std::string> lazy_rows;
+  if (c.lazy_embeddings) lazy_rows = model.embedding_table_names();
   switch (c.type) {
     case OptimizerKind::kAdam:
       return std::make_unique<Adam>(parameters, AdamOptions{.lr = lr,
                                                             .beta1 = c.beta1,
                                                             .beta2 = c.beta2,
                                                             .eps = c.eps,
-                                                            .weight_decay = c.weight_decay});
+                                                            .weight_decay = c.weight_decay,
+                                                            .lazy_rows = lazy_rows});
     case OptimizerKind::kAdamW:
       return std::make_unique<AdamW>(parameters, AdamWOptions{.lr = lr,
                                                               .beta1 = c.beta1,
                                                               .beta2 = c.beta2,
                                                               .eps = c.eps,
-                                                              .weight_decay = c.weight_decay});
+                                                              .weight_decay = c.weight_decay,
+                                                            .lazy_rows = lazy_rows});
     case OptimizerKind::kSgd:
       return std::make_unique<Sgd>(parameters, SgdOptions{.lr = lr,
                                                           .momentum = c.momentum,
@@ -153,7 +157,7 @@ class Session {
 
     task_ = make_task(config_, run_, start.resume_from.has_value(),
                       [this](const std::string& message) { (*log_)(message); });
-    optimizer_ = make_optimizer(config_.train.optimizer, task_->model().named_parameters());
+    optimizer_ = make_optimizer(config_.train.optimizer, task_->model());
     total_steps_ = planned_steps();
     LrScheduleOptions schedule{.kind = config_.train.schedule.type,
                                .peak_lr = static_cast<float>(config_.train.optimizer.lr),

@@ -44,6 +44,34 @@ TEST(Module, DottedNamesInRegistrationOrderWithTiedListedOnce) {
   EXPECT_EQ(t.parameter_count(), 3 * 2 + 3 + 1 * 2 + 1 + 2 * 2 + 2 + 4 * 2 + 4);
 }
 
+TEST(Module, EmbeddingTablesAreListedByTheirDottedNames) {
+  class Table : public Module {
+   public:
+    Table() { weight_ = register_embedding_table("weight", Tensor::zeros(Shape{5, 2})); }
+    Tensor weight_;
+  };
+  class Model : public Module {
+   public:
+    Model() : leaf_(3) {
+      register_module("leaf", leaf_);
+      register_module("words", words_);
+      // The table tied to an output layer registered here first: still a table.
+      output_ = register_parameter("output", tied_.weight_);
+      register_module("tied", tied_);
+    }
+    Leaf leaf_;
+    Table words_, tied_;
+    Tensor output_;
+  };
+  Model m;
+  EXPECT_EQ(m.embedding_table_names(), (std::vector<std::string>{"output", "words.weight"}));
+  EXPECT_EQ(Leaf(2).embedding_table_names(), std::vector<std::string>{});
+  struct Flat : Module {
+    Flat() { register_embedding_table("w", Tensor::zeros(Shape{4})); }
+  };
+  EXPECT_THROW_MSG(Flat(), "register_embedding_table: 'w' must be a [V, D] table");
+}
+
 TEST(Module, TrainEvalPropagates) {
   Tree t;
   t.eval();

@@ -4,6 +4,10 @@
 
 #include <cstring>
 
+#include "heed/autograd/engine.h"
+#include "heed/ops/elementwise.h"
+#include "heed/ops/embedding.h"
+#include "heed/ops/reduce.h"
 #include "heed/util/parallel.h"
 #include "optim/quadratic_problem.h"
 #include "optim/thread_count.h"
@@ -145,6 +149,59 @@ TEST(Adam, UpdateIsBitwiseTheSameForOneAndTwoThreads) {
   const std::vector<float> one = run_with(1);
   const std::vector<float> two = run_with(2);
   EXPECT_EQ(std::memcmp(one.data(), two.data(), n * sizeof(float)), 0);
+}
+
+// Lazy rows: a table [5, 3] looked up at rows {0, 2} in step 1 and {2, 3} in step 2, beside a
+// dense bias, trained once lazily and once densely on the same gradients.
+TEST(Adam, LazyRowsMoveOnlyInTheStepsThatLookThemUp) {
+  struct Run {
+    Tensor table = Tensor::from_vector(Shape{5, 3}, {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f,
+                                                     0.8f, 0.9f, 1.0f, 1.1f, 1.2f, 1.3f, 1.4f,
+                                                     1.5f}).set_requires_grad(true);
+    Tensor bias = Tensor::from_vector(Shape{3}, {0.5f, -0.5f, 0.25f}).set_requires_grad(true);
+    std::vector<std::vector<float>> table_after, exp_avg_after;
+
+    explicit Run(std::vector<std::string> lazy) {
+      Adam opt({{"bias", bias}, {"table", table}}, AdamOptions{.lr = 0.1f, .lazy_rows = lazy});
+      const Tensor scale = Tensor::from_vector(Shape{2, 3}, {1.f, -2.f, 0.5f, 3.f, 1.f, -1.f});
+      for (const std::vector<std::int32_t>& ids : {std::vector<std::int32_t>{0, 2}, {2, 3}}) {
+        opt.zero_grad();
+        Tensor loss = sum(embedding(table, IntTensor::from_vector(Shape{2}, ids)) * scale) +
+                      sum(bias * bias);
+        backward(loss);
+        opt.step();
+        table_after.push_back(table.to_vector());
+        exp_avg_after.push_back(opt.state().tensors[2].second.to_vector());  // table.exp_avg
+      }
+      EXPECT_EQ(opt.state().tensors[2].first, "table.exp_avg");
+    }
+    std::vector<float> row(int step, int r) const {
+      return {table_after[step].begin() + 3 * r, table_after[step].begin() + 3 * r + 3};
+    }
+  };
+  const Run lazy({"table"}), dense({});
+  // Step 1 is the same: rows without a gradient have zero moments either way.
+  EXPECT_EQ(lazy.table_after[0], dense.table_after[0]);
+  // Step 2: row 0 (not looked up) keeps its value and its momentum under lazy rows; dense Adam
+  // moves it with its old momentum and decays that momentum.
+  EXPECT_EQ(lazy.row(1, 0), lazy.row(0, 0));
+  EXPECT_NE(dense.row(1, 0), dense.row(0, 0));
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(lazy.exp_avg_after[1][i], lazy.exp_avg_after[0][i]);
+    EXPECT_NE(dense.exp_avg_after[1][i], dense.exp_avg_after[0][i]);
+  }
+  // Rows 2 and 3 (looked up in step 2) and the untouched rows 1 and 4 agree with dense Adam.
+  for (int r : {1, 2, 3, 4}) EXPECT_EQ(lazy.row(1, r), dense.row(1, r)) << "row " << r;
+  EXPECT_NE(lazy.row(1, 2), lazy.row(0, 2));
+  EXPECT_EQ(lazy.bias.to_vector(), dense.bias.to_vector());
+}
+
+TEST(Adam, LazyRowsNameAParameterWithRows) {
+  QuadraticProblem problem;
+  EXPECT_THROW_MSG(Adam(problem.parameters(), AdamOptions{.lazy_rows = {"table"}}),
+                   "adam: lazy_rows: no parameter named 'table'");
+  EXPECT_THROW_MSG(AdamW(problem.parameters(), AdamWOptions{.lazy_rows = {"b"}}),
+                   "adamw: lazy_rows: parameter 'b' has shape [3]; only 2-D tables have rows");
 }
 
 TEST(Adam, BadOptionsNameTheOptimizerAndValue) {

@@ -225,6 +225,10 @@ TEST(Config, KeysOfAnotherVariantAreRejectedWithTheReason) {
   c["train"]["optimizer"]["momentum"] = 0.9;
   EXPECT_EQ(files.error(c), "train.optimizer.momentum: only used by \"sgd\"");
   c = minimal_translation();
+  c["train"]["optimizer"] = {{"type", "sgd"}, {"lr", 0.1}, {"lazy_embeddings", true}};
+  EXPECT_EQ(files.error(c),
+            "train.optimizer.lazy_embeddings: only used by \"adam\" and \"adamw\"");
+  c = minimal_translation();
   c["model"] = {{"type", "rnn"}, {"attention", "bahdanau"}, {"input_feeding", false}};
   EXPECT_EQ(files.error(c), "model.input_feeding: only used with \"attention\": \"luong\"");
   c["model"] = {
@@ -284,6 +288,19 @@ TEST(Config, ValidationDataIsRequiredInSomeForm) {
             "without validation)");
   c["data"]["valid_holdout"] = 1;
   EXPECT_NO_THROW(files.load(c));
+}
+
+TEST(Config, LazyEmbeddingsIsOffUnlessAskedAndRoundTrips) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  const LoadedConfig plain = files.load(c);
+  EXPECT_FALSE(plain.config.train.optimizer.lazy_embeddings);
+  EXPECT_EQ(plain.resolved["train"]["optimizer"]["lazy_embeddings"], false);
+  c["train"]["optimizer"]["lazy_embeddings"] = true;
+  const LoadedConfig lazy = files.load(c);
+  EXPECT_TRUE(lazy.config.train.optimizer.lazy_embeddings);
+  EXPECT_EQ(lazy.resolved["train"]["optimizer"]["lazy_embeddings"], true);
+  EXPECT_TRUE(files.load(lazy.resolved).config.train.optimizer.lazy_embeddings);  // round trip
 }
 
 TEST(Config, ValidEveryZeroTrainsWithoutValidation) {

@@ -209,6 +209,26 @@ TEST(Trainer, AdversarialTrainingLearnsAndResumesExactly) {
   expect_resume_logs_the_same_losses(dir.path(), config, {}, 250, whole);
 }
 
+TEST(Trainer, LazyEmbeddingsChangeTrainingAndResumeExactly) {
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["train"]["optimizer"]["lazy_embeddings"] = true;
+  config["model"]["ngram_buckets"] = 2000;  // a second table, mostly untouched by one batch
+  config["train"]["log_every"] = 10;
+  const Trained lazy = train_config(dir.path(), config, {"run_dir=" + (dir / "lazy").string()});
+  EXPECT_GE(records(lazy.metrics, "valid").back()["accuracy"].get<double>(), 0.85) << lazy.log;
+  // The option reaches the optimizer: from the second step on, rows a batch did not look up
+  // stay put, so the losses part from the dense run's.
+  const Trained dense = train_config(
+      dir.path(), config,
+      {"run_dir=" + (dir / "dense").string(), "train.optimizer.lazy_embeddings=false"});
+  const std::vector<json> lazy_train = records(lazy.metrics, "train");
+  const std::vector<json> dense_train = records(dense.metrics, "train");
+  ASSERT_EQ(lazy_train.size(), dense_train.size());
+  EXPECT_NE(lazy_train.back()["loss"], dense_train.back()["loss"]);
+  expect_resume_logs_the_same_losses(dir.path(), config, {}, 100, lazy);
+}
+
 TEST(Trainer, WithoutValidationEveryExampleTrainsAndTheFinalModelIsTheBest) {
   // The last run of a chosen recipe: the config's holdout goes back into training.
   TempDir dir;

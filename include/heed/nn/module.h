@@ -31,6 +31,9 @@ class Module {
   NamedParameters named_parameters() const;
   std::vector<Tensor> parameters() const;
   Index parameter_count() const;
+  // The names, as named_parameters() lists them and in its order, of the parameters registered
+  // with register_embedding_table (under any of their names, for tied weights).
+  std::vector<std::string> embedding_table_names() const;
 
   void train(bool on = true);
   void eval() { train(false); }
@@ -45,6 +48,9 @@ class Module {
   // Registers `tensor` as a parameter (marks it requires_grad) and returns it, so a constructor
   // can write `weight_ = register_parameter("weight", init(...))`.
   Tensor register_parameter(const std::string& name, Tensor tensor);
+  // Registers a lookup table [V, D] as a parameter: a step's gradient reaches only the rows the
+  // batch looked up, so an optimizer may leave the other rows alone (AdamOptions::lazy_rows).
+  Tensor register_embedding_table(const std::string& name, Tensor tensor);
   // Registers a sub-module (owned elsewhere, typically a member) under `name`.
   template <typename M>
   M& register_module(const std::string& name, M& module) {
@@ -58,8 +64,10 @@ class Module {
   void add_child(const std::string& name, Module* module);
   void collect(const std::string& prefix, NamedParameters& out,
                std::vector<const TensorImpl*>& seen) const;
+  void collect_embedding_tables(std::vector<const TensorImpl*>& out) const;
 
   std::vector<std::pair<std::string, Tensor>> parameters_;
+  std::vector<bool> is_embedding_table_;  // parallel to parameters_
   std::vector<std::pair<std::string, Module*>> children_;
   bool training_ = true;
 };

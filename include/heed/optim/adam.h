@@ -9,11 +9,20 @@
 //   v ← β2·v + (1 − β2)·g²                           second moment  (state "exp_avg_sq")
 //   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
 //
-// λ = weight_decay. Bias corrections are computed in double, the update in float (as torch).
+// λ = weight_decay. Lazy rows (AdamOptions::lazy_rows; TensorFlow Addons' LazyAdam, the rule of
+// torch.optim.SparseAdam): in the named embedding tables a row with an all-zero gradient is not
+// touched — no decay of its moments, no weight decay, no move — so a row is updated only in the
+// steps whose batch looked it up. Dense Adam keeps moving a row for many steps after one lookup
+// (its old momentum is divided by a √v that decays too), which for a table of rare bigrams means
+// each rare row drifts towards the labels of the few examples it was seen in. The bias
+// correction still uses the global step. Bias corrections are computed in double, the update in float (as torch).
 // The update is one fused OpenMP loop over the optimizer's flat parameter, gradient and moment
 // buffers (see optim/optimizer.h, which also says how parameters without a gradient are treated:
 // as a zero gradient, which still moves the moments and the parameter).
 #pragma once
+
+#include <string>
+#include <vector>
 
 #include "heed/optim/optimizer.h"
 
@@ -27,6 +36,9 @@ struct AdamOptions {
   double beta2 = 0.999;
   double eps = 1e-8;        // > 0 (torch allows 0, which divides 0 by 0 where v = 0)
   double weight_decay = 0;  // L2: added to the gradient as λ·p
+  // 2-D parameters updated only where their gradient row is not all zero (e.g. a model's
+  // Module::embedding_table_names()).
+  std::vector<std::string> lazy_rows = {};
 };
 
 // torch.optim.AdamW's defaults (note weight_decay 0.01, unlike Adam).
@@ -36,6 +48,7 @@ struct AdamWOptions {
   double beta2 = 0.999;
   double eps = 1e-8;
   double weight_decay = 1e-2;  // decoupled: p ← p·(1 − lr·λ) before the Adam step
+  std::vector<std::string> lazy_rows = {};  // as AdamOptions::lazy_rows
 };
 
 class Adam : public Optimizer {

@@ -23,6 +23,12 @@
 // are zero tensors). torch skips parameters whose .grad is None (after zero_grad(set_to_none=True),
 // the default since torch 2.0): heed has no such state and never skips.
 //
+// Lazy rows. A subclass may name 2-D parameters (embedding tables) to be updated row by row:
+// a row whose gradient is exactly zero in a step is skipped — its value and its state stay as
+// they are — instead of being updated with a zero gradient. The update then visits ranges():
+// dense ranges of the flat buffers (adjacent dense parameters merged) and lazy ranges of whole
+// rows. Without lazy parameters there is one dense range over everything.
+//
 // Steps count from 1: step() increments step_count() and then updates with that count (Adam's
 // bias correction uses it). Optimizer state (step count + buffers) is exported and imported by
 // dotted parameter name for checkpoints: "<parameter>.<buffer>", e.g.
@@ -93,6 +99,17 @@ class Optimizer {
   // One update over the flat arrays; `step` is the 1-based count of this step.
   virtual void update(std::int64_t step) = 0;
 
+  // [begin, end) of the flat arrays; row_size > 0: a lazy range of rows of that many elements
+  // (end - begin is a multiple of it), 0: dense.
+  struct FlatRange {
+    Index begin = 0, end = 0;
+    Index row_size = 0;
+  };
+  // Makes the named parameters lazy (see the header comment); each must be a 2-D parameter of
+  // this optimizer, else the error names it.
+  void set_lazy_rows(const std::vector<std::string>& names);
+  const std::vector<FlatRange>& ranges() const { return ranges_; }
+
  private:
   // Makes stale gradients read as zero and checks every parameter is still backed by the flat
   // buffers (no one called set_grad or rebind_storage behind the optimizer's back).
@@ -104,6 +121,7 @@ class Optimizer {
   std::int64_t step_ = 0;
   NamedParameters parameters_;
   std::vector<Index> offsets_;  // parameters_[i] lives at flat[offsets_[i], + numel)
+  std::vector<FlatRange> ranges_;
   Tensor params_flat_;
   Tensor grads_flat_;
   std::vector<std::pair<std::string, Tensor>> state_buffers_;  // "exp_avg" -> flat buffer

@@ -151,6 +151,9 @@ struct OptimizerConfig {
   double weight_decay = 0;  // AdamW: decoupled (default 0.01); Adam, SGD: L2
   double momentum = 0;      // SGD
   bool nesterov = false;    // SGD
+  // Adam, AdamW: update an embedding table's row only in the steps whose batch looked it up
+  // (AdamOptions::lazy_rows over the model's embedding tables).
+  bool lazy_embeddings = false;
 };
 
 struct ScheduleConfig {
