@@ -9,13 +9,17 @@
 //   v ← β2·v + (1 − β2)·g²                           second moment  (state "exp_avg_sq")
 //   p ← p − (lr / (1 − β1^t)) · m / (√v / √(1 − β2^t) + ε)
 //
-// λ = weight_decay. Lazy rows (AdamOptions::lazy_rows; TensorFlow Addons' LazyAdam, the rule of
+// λ = weight_decay. Bias corrections are computed in double, the update in float (as torch).
+//
+// Lazy rows (AdamOptions::lazy_rows; TensorFlow Addons' LazyAdam, the rule of
 // torch.optim.SparseAdam): in the named embedding tables a row with an all-zero gradient is not
 // touched — no decay of its moments, no weight decay, no move — so a row is updated only in the
 // steps whose batch looked it up. Dense Adam keeps moving a row for many steps after one lookup
-// (its old momentum is divided by a √v that decays too), which for a table of rare bigrams means
-// each rare row drifts towards the labels of the few examples it was seen in. The bias
-// correction still uses the global step. Bias corrections are computed in double, the update in float (as torch).
+// (its old momentum is divided by a √v that decays too): summed over the following steps, about
+// ten times that step's own update, towards the labels of the examples the row was seen in. The
+// bias correction still uses the global step. Skipping the untouched rows' writes is also faster
+// (1.19× on configs/imdb_bigru.json, whose bigram table is most of its parameters).
+//
 // The update is one fused OpenMP loop over the optimizer's flat parameter, gradient and moment
 // buffers (see optim/optimizer.h, which also says how parameters without a gradient are treated:
 // as a zero gradient, which still moves the moments and the parameter).
