@@ -20,7 +20,7 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
   detail::check_dropout(kName, "word_dropout", o.word_dropout);
   detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order, o.ngram_dim,
-                              o.embedding_dim);
+                              o.embedding_dim, o.ngram_dropout);
   CHECK(o.pooling == ClassifierPooling::kAttention || o.pooling == ClassifierPooling::kAttentionMax,
         kName, ": pooling must be attention or attention_max");
   return o;
@@ -64,7 +64,8 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
   ngram_embedding_ = detail::make_ngram_embedding(options.ngram_buckets, options.ngram_order,
-                                                  options.ngram_dim, options.embedding_dim, rng);
+                                                  options.ngram_dim, options.embedding_dim,
+                                                  options.ngram_dropout, rng, dropout_rng_);
   if (ngram_embedding_) register_module("ngram_embedding", *ngram_embedding_);
 }
 

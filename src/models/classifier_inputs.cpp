@@ -61,7 +61,8 @@ void check_document_batch(const char* model, const ClassifierBatch& batch) {
 }
 
 void check_ngram_options(const char* model, Index buckets, int order, Index dim,
-                         Index embedding_dim) {
+                         Index embedding_dim, float dropout) {
+  check_dropout(model, "ngram_dropout", dropout);
   CHECK(buckets == 0 || buckets >= 2, model, ": ngram_buckets must be 0 (none) or >= 2 (got ",
         buckets, ")");
   CHECK(order >= 2, model, ": ngram_order must be >= 2 (got ", order, ")");
@@ -70,12 +71,15 @@ void check_ngram_options(const char* model, Index buckets, int order, Index dim,
 }
 
 std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,
-                                                     Index dim, Rng& rng) {
+                                                     Index dim, float dropout, Rng& rng,
+                                                     std::shared_ptr<Rng> dropout_rng) {
   if (buckets == 0) return nullptr;
-  return std::make_unique<NgramEmbedding>(
-      NgramEmbeddingOptions{
-          .buckets = buckets, .dim = dim, .max_order = order, .table_dim = table_dim},
-      rng);
+  return std::make_unique<NgramEmbedding>(NgramEmbeddingOptions{.buckets = buckets,
+                                                                .dim = dim,
+                                                                .max_order = order,
+                                                                .table_dim = table_dim,
+                                                                .dropout = dropout},
+                                          rng, std::move(dropout_rng));
 }
 
 Tensor token_embeddings(const Embedding& words, const NgramEmbedding* ngrams, const IntTensor& ids) {

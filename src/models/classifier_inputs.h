@@ -20,14 +20,15 @@ void check_sequence_batch(const char* model, const ClassifierBatch& batch);
 void check_document_batch(const char* model, const ClassifierBatch& batch);
 
 // Checks the n-gram options of `model`: ngram_buckets 0 or >= 2, ngram_order >= 2, ngram_dim in
-// [0, embedding_dim].
+// [0, embedding_dim], ngram_dropout in [0, 1).
 void check_ngram_options(const char* model, Index buckets, int order, Index dim,
-                         Index embedding_dim);
+                         Index embedding_dim, float dropout);
 
-// An NgramEmbedding of `buckets` rows of `table_dim` mapped to `dim` (created from `rng`), or
-// null when buckets is 0.
+// An NgramEmbedding of `buckets` rows of `table_dim` mapped to `dim` (created from `rng`; its
+// n-gram dropout `dropout` draws from `dropout_rng`), or null when buckets is 0.
 std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,
-                                                     Index dim, Rng& rng);
+                                                     Index dim, float dropout, Rng& rng,
+                                                     std::shared_ptr<Rng> dropout_rng);
 
 // The word embeddings of ids [..., T], plus the n-gram embeddings when `ngrams` is not null:
 // [..., T, E].

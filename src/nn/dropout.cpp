@@ -23,22 +23,26 @@ WordDropout::WordDropout(float p, std::shared_ptr<Rng> rng) : p_(p), rng_(std::m
   CHECK(p == 0.f || rng_ != nullptr, "WordDropout: p > 0 needs a random generator");
 }
 
-IntTensor WordDropout::forward(const IntTensor& ids) const {
-  if (!is_training() || p_ == 0.f) return ids;
+IntTensor drop_ids(const IntTensor& ids, float p, Rng& rng, std::int32_t replacement) {
   const Index n = ids.numel();
-  // Token i draws word (i mod 4) of Philox block first + i / 4: a pure function of the counters.
-  const std::uint64_t first = rng_->reserve(static_cast<std::uint64_t>((n + 3) / 4));
+  // Entry i draws word (i mod 4) of Philox block first + i / 4: a pure function of the counters.
+  const std::uint64_t first = rng.reserve(static_cast<std::uint64_t>((n + 3) / 4));
   IntTensor out(ids.shape());
   const std::int32_t* in = ids.data();
   std::int32_t* o = out.data();
   for (Index i = 0; i < n; i += 4) {
-    const auto words = Rng::block(rng_->seed(), first + static_cast<std::uint64_t>(i / 4));
+    const auto words = Rng::block(rng.seed(), first + static_cast<std::uint64_t>(i / 4));
     for (Index k = i; k < std::min(n, i + 4); ++k) {
-      const bool drop = in[k] != kPadId && Rng::to_unit(words[k - i]) < p_;
-      o[k] = drop ? kUnkId : in[k];
+      const bool drop = in[k] != kPadId && Rng::to_unit(words[k - i]) < p;
+      o[k] = drop ? replacement : in[k];
     }
   }
   return out;
+}
+
+IntTensor WordDropout::forward(const IntTensor& ids) const {
+  if (!is_training() || p_ == 0.f) return ids;
+  return drop_ids(ids, p_, *rng_, kUnkId);
 }
 
 }  // namespace heed

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <cstring>
 
+#include "heed/nn/dropout.h"
 #include "heed/nn/init.h"
 #include "heed/ops/embedding.h"
 #include "heed/ops/reduce.h"
@@ -26,8 +27,9 @@ std::uint64_t mix(std::uint64_t x) {
 
 }  // namespace
 
-NgramEmbedding::NgramEmbedding(const NgramEmbeddingOptions& options, Rng& rng)
-    : options_(options) {
+NgramEmbedding::NgramEmbedding(const NgramEmbeddingOptions& options, Rng& rng,
+                               std::shared_ptr<Rng> dropout_rng)
+    : options_(options), dropout_rng_(std::move(dropout_rng)) {
   CHECK(options.buckets >= 2 && options.dim > 0, "NgramEmbedding: buckets must be >= 2 and dim > 0 "
         "(got ", options.buckets, ", ", options.dim, ")");
   CHECK(options.max_order >= 2, "NgramEmbedding: max_order must be >= 2 (got ", options.max_order,
@@ -35,6 +37,10 @@ NgramEmbedding::NgramEmbedding(const NgramEmbeddingOptions& options, Rng& rng)
   CHECK(options.table_dim >= 0 && options.table_dim <= options.dim,
         "NgramEmbedding: table_dim must be in [0, dim = ", options.dim, "] (got ",
         options.table_dim, ")");
+  CHECK(options.dropout >= 0.f && options.dropout < 1.f,
+        "NgramEmbedding: dropout must be in [0, 1) (got ", options.dropout, ")");
+  CHECK(options.dropout == 0.f || dropout_rng_ != nullptr,
+        "NgramEmbedding: dropout > 0 needs a random generator");
   const Index R = options.table_dim > 0 ? options.table_dim : options.dim;
   const float stddev =
       options.init_stddev > 0.f ? options.init_stddev : 1.f / std::sqrt(static_cast<float>(R));
@@ -76,7 +82,10 @@ IntTensor NgramEmbedding::bucket_ids(const IntTensor& ids) const {
 }
 
 Tensor NgramEmbedding::forward(const IntTensor& ids) const {
-  const Tensor rows = embedding(weight_, bucket_ids(ids), kPadId);  // [..., T, K, R]
+  IntTensor buckets = bucket_ids(ids);  // [..., T, K]
+  if (is_training() && options_.dropout > 0.f)
+    buckets = drop_ids(buckets, options_.dropout, *dropout_rng_, kPadId);
+  const Tensor rows = embedding(weight_, buckets, kPadId);  // [..., T, K, R]
   const Tensor summed = options_.max_order == 2 ? reshape(rows, ids.shape().appended(table_dim()))
                                                 : sum(rows, -2);  // [..., T, R]
   return proj_ ? proj_->forward(summed) : summed;                  // [..., T, D]

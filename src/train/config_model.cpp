@@ -180,11 +180,13 @@ json to_json(const TransformerClassifierOptions& o) {
 }
 
 // Hashed n-gram embeddings (nn/ngram_embedding.h): ngram_buckets 0 = none.
-void read_ngrams(ConfigReader& r, Index embedding_dim, Index& buckets, int& order, Index& dim) {
+void read_ngrams(ConfigReader& r, Index embedding_dim, Index& buckets, int& order, Index& dim,
+                 float& dropout) {
   buckets = r.get_int_or<Index>("ngram_buckets", 0, {.min = 0});
   if (buckets == 1) r.fail("ngram_buckets", "must be 0 (no n-gram embeddings) or >= 2 (got 1)");
   order = r.get_int_or<int>("ngram_order", 2, {.min = 2, .max = 8});
   dim = r.get_int_or<Index>("ngram_dim", 0, {.min = 0, .max = embedding_dim});
+  dropout = read_dropout(r, 0.f, "ngram_dropout");
 }
 
 BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
@@ -196,7 +198,7 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   o.dropout = read_dropout(r, 0.3f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
   o.word_dropout = read_dropout(r, 0.f, "word_dropout");
-  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim);
+  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim, o.ngram_dropout);
   o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kBiGruPoolings);
   return o;
 }
@@ -212,6 +214,7 @@ json to_json(const BiGruAttentionOptions& o) {
           {"ngram_buckets", o.ngram_buckets},
           {"ngram_order", o.ngram_order},
           {"ngram_dim", o.ngram_dim},
+          {"ngram_dropout", config_detail::float_for_json(o.ngram_dropout)},
           {"pooling", config_detail::name_of(o.pooling, kBiGruPoolings)}};
 }
 
@@ -226,7 +229,7 @@ HierarchicalAttentionOptions read_han(ConfigReader& r) {
   o.dropout = read_dropout(r, 0.1f);
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
   o.word_dropout = read_dropout(r, 0.f, "word_dropout");
-  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim);
+  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim, o.ngram_dropout);
   return o;
 }
 
@@ -241,7 +244,8 @@ json to_json(const HierarchicalAttentionOptions& o) {
           {"word_dropout", config_detail::float_for_json(o.word_dropout)},
           {"ngram_buckets", o.ngram_buckets},
           {"ngram_order", o.ngram_order},
-          {"ngram_dim", o.ngram_dim}};
+          {"ngram_dim", o.ngram_dim},
+          {"ngram_dropout", config_detail::float_for_json(o.ngram_dropout)}};
 }
 
 }  // namespace

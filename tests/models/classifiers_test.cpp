@@ -805,6 +805,27 @@ TEST(Classifiers, NgramEmbeddingsAddToTheWordEmbeddings) {
   han_with.train();
   EXPECT_TRUE(gradcheck_parameters(han_with, docs));
 
+  // N-gram dropout draws from the model's dropout stream in training only: the evaluated model
+  // is the model without it, a training forward differs (no other dropout is on here).
+  BiGruAttentionOptions dropping = bigru;
+  dropping.ngram_dropout = 0.5f;
+  BiGruAttentionClassifier with_dropout(dropping, 4);
+  with_dropout.eval();
+  EXPECT_EQ(with_dropout.forward(batch, false).logits.to_vector(),
+            with.forward(batch, false).logits.to_vector());
+  with_dropout.train();
+  with.train();
+  const ClassifierBatch longer = sequence_batch({{4, 5, 2, 3, 6, 7, 4, 5}, {3, 1, 2, 6, 5, 4}});
+  EXPECT_NE(with_dropout.forward(longer, false).logits.to_vector(),
+            with.forward(longer, false).logits.to_vector());
+  dropping.ngram_dropout = 1.f;
+  EXPECT_THROW_MSG(BiGruAttentionClassifier(dropping, 1),
+                   "BiGruAttentionClassifier: ngram_dropout must be in [0, 1) (got 1)");
+  han.ngram_dropout = -0.1f;
+  EXPECT_THROW_MSG(HierarchicalAttentionNetwork(han, 1),
+                   "HierarchicalAttentionNetwork: ngram_dropout must be in [0, 1) (got -0.1)");
+  han.ngram_dropout = 0.f;
+
   bigru.ngram_buckets = 1;
   EXPECT_THROW_MSG(BiGruAttentionClassifier(bigru, 1),
                    "BiGruAttentionClassifier: ngram_buckets must be 0 (none) or >= 2 (got 1)");

@@ -1,5 +1,5 @@
 // NgramEmbedding (nn/ngram_embedding.h): which rows each position reads, padding, the spread of
-// the hash, and the gradient.
+// the hash, the gradient, and n-gram dropout.
 #include "heed/nn/ngram_embedding.h"
 
 #include <gtest/gtest.h>
@@ -167,6 +167,63 @@ TEST(NgramEmbedding, FactorizedTableMapsItsSumToTheEmbeddingSize) {
       {ngrams.weight_}));
 }
 
+TEST(NgramEmbedding, DropoutZeroesAboutPOfTheNgramsInTrainingOnly) {
+  // Order 2: a real position reads one bigram row, so in training it is either the evaluation
+  // output (kept) or zero (dropped). Row b has 200 - 10·b real tokens, then padding.
+  const Index B = 8, T = 200;
+  IntTensor ids(Shape{B, T}, kPadId);
+  for (Index b = 0; b < B; ++b)
+    for (Index t = 0; t < T - 10 * b; ++t)
+      ids.data()[b * T + t] = static_cast<std::int32_t>(4 + t % 37);
+  Rng init(5);
+  auto stream = std::make_shared<Rng>(9);
+  NgramEmbedding ngrams({.buckets = 1 << 16, .dim = 2, .max_order = 2, .dropout = 0.5f}, init,
+                        stream);
+  const NgramEmbedding plain = make_ngrams(1 << 16, 2, 2, 5);  // the same table, no dropout
+  ASSERT_EQ(ngrams.weight_.to_vector(), plain.weight_.to_vector());
+
+  ngrams.eval();
+  const std::uint64_t before = stream->state().counter;
+  const Tensor evaluated = ngrams.forward(ids);
+  EXPECT_EQ(stream->state().counter, before) << "evaluation draws nothing";
+  EXPECT_EQ(evaluated.to_vector(), plain.forward(ids).to_vector());
+
+  ngrams.train();
+  ngrams.weight_.zero_grad();
+  const Tensor trained = ngrams.forward(ids);
+  EXPECT_EQ(stream->state().counter, before + (B * T + 3) / 4);  // one Philox word per n-gram
+  Index real = 0, dropped = 0;
+  for (Index i = 0; i < B * T; ++i) {
+    const float* got = trained.data() + 2 * i;
+    const float* want = evaluated.data() + 2 * i;
+    if (ids.data()[i] == kPadId) {
+      EXPECT_EQ(got[0], 0.f);
+      EXPECT_EQ(got[1], 0.f);
+      continue;
+    }
+    real += 1;
+    const bool zero = got[0] == 0.f && got[1] == 0.f;
+    if (zero) {
+      dropped += 1;
+    } else {
+      EXPECT_EQ(got[0], want[0]) << "a kept n-gram is not rescaled (position " << i << ")";
+      EXPECT_EQ(got[1], want[1]);
+    }
+  }
+  // 1,320 real tokens: Binomial(1320, 0.5), sd 0.014 of the fraction.
+  EXPECT_EQ(real, 1320);
+  EXPECT_NEAR(static_cast<double>(dropped) / static_cast<double>(real), 0.5, 0.06);
+  // A dropped n-gram sends no gradient: the table's gradient sums to one per kept position and
+  // feature, and the padding row gets none.
+  backward(trained, Tensor::ones(trained.shape()));
+  double total = 0;
+  for (float g : ngrams.weight_.grad().to_vector()) total += g;
+  EXPECT_DOUBLE_EQ(total, 2.0 * static_cast<double>(real - dropped));
+  EXPECT_EQ(ngrams.weight_.grad().data()[0], 0.f);
+  // The next step draws another mask.
+  EXPECT_NE(ngrams.forward(ids).to_vector(), trained.to_vector());
+}
+
 TEST(NgramEmbedding, BadOptionsAndInputs) {
   Rng rng(1);
   EXPECT_THROW_MSG(NgramEmbedding({.buckets = 1, .dim = 2}, rng),
@@ -175,6 +232,11 @@ TEST(NgramEmbedding, BadOptionsAndInputs) {
                    "NgramEmbedding: max_order must be >= 2 (got 1)");
   EXPECT_THROW_MSG(NgramEmbedding({.buckets = 4, .dim = 2, .table_dim = 3}, rng),
                    "NgramEmbedding: table_dim must be in [0, dim = 2] (got 3)");
+  EXPECT_THROW_MSG(NgramEmbedding({.buckets = 4, .dim = 2, .dropout = 1.f}, rng,
+                                  std::make_shared<Rng>(2)),
+                   "NgramEmbedding: dropout must be in [0, 1) (got 1)");
+  EXPECT_THROW_MSG(NgramEmbedding({.buckets = 4, .dim = 2, .dropout = 0.1f}, rng),
+                   "NgramEmbedding: dropout > 0 needs a random generator");
   EXPECT_THROW_MSG(make_ngrams(4, 2, 2).forward(IntTensor()), "NgramEmbedding: ids must be");
 }
 

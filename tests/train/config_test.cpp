@@ -408,17 +408,24 @@ TEST(Config, NgramEmbeddingsForTheRecurrentClassifiers) {
     c["model"]["ngram_buckets"] = 5000;
     c["model"]["ngram_order"] = 3;
     c["model"]["ngram_dim"] = 8;
+    c["model"]["ngram_dropout"] = 0.25;
     const Config on = config_from_resolved(files.load(c).config.to_json(), "resolved");
-    const auto [buckets, order, dim] = std::visit(
-        [](const auto& o) -> std::tuple<Index, int, Index> {
+    const auto [buckets, order, dim, dropout] = std::visit(
+        [](const auto& o) -> std::tuple<Index, int, Index, float> {
           if constexpr (requires { o.ngram_buckets; })
-            return {o.ngram_buckets, o.ngram_order, o.ngram_dim};
-          return {-1, -1, -1};
+            return {o.ngram_buckets, o.ngram_order, o.ngram_dim, o.ngram_dropout};
+          return {-1, -1, -1, -1.f};
         },
         on.model.options);
     EXPECT_EQ(buckets, 5000) << type;
     EXPECT_EQ(order, 3) << type;
     EXPECT_EQ(dim, 8) << type;
+    EXPECT_EQ(dropout, 0.25f) << type;
+    EXPECT_EQ(off.to_json()["model"]["ngram_dropout"], 0.0) << type;
+    c["model"]["ngram_dropout"] = 1.0;
+    EXPECT_NE(files.error(c).find("model.ngram_dropout: must be in [0, 1)"), std::string::npos)
+        << files.error(c);
+    c["model"]["ngram_dropout"] = 0.25;
     c["model"]["ngram_dim"] = 100000;
     EXPECT_NE(files.error(c).find("model.ngram_dim: must be in [0, "), std::string::npos);
     c["model"]["ngram_dim"] = 8;

@@ -63,6 +63,7 @@ struct BiGruAttentionOptions {
   Index ngram_buckets = 0;
   int ngram_order = 2;  // their longest n-gram
   Index ngram_dim = 0;  // numbers per bucket, mapped to E (0: E, no map)
+  float ngram_dropout = 0.f;  // training n-grams read as zero (NgramEmbeddingOptions::dropout)
   // attention or attention_max (a model without self-attention pooling is another model)
   ClassifierPooling pooling = ClassifierPooling::kAttention;
   Index num_classes = 0;    // C
@@ -116,6 +117,7 @@ struct HierarchicalAttentionOptions {
   Index ngram_buckets = 0;           // > 0: n-gram embeddings within each sentence (NgramEmbedding)
   int ngram_order = 2;
   Index ngram_dim = 0;
+  float ngram_dropout = 0.f;         // NgramEmbeddingOptions::dropout
   Index num_classes = 0;             // C
 };
 

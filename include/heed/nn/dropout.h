@@ -20,6 +20,12 @@ class Dropout : public Module {
   std::shared_ptr<Rng> rng_;
 };
 
+// A copy of ids with each entry that is not kPadId replaced by `replacement` with probability p,
+// drawn from `rng` (one Philox word per entry: a pure function of the generator's counters).
+// The one mechanism behind WordDropout (replacement kUnkId) and NgramEmbedding's n-gram dropout
+// (replacement kPadId, the zero row).
+IntTensor drop_ids(const IntTensor& ids, float p, Rng& rng, std::int32_t replacement);
+
 // Word dropout: in training mode each real token id (not padding) is replaced by kUnkId with
 // probability p, so that a classifier cannot lean on any single word and learns what the unknown
 // piece means (Iyyer et al. 2015 drop words from a deep averaging network; Bowman et al. 2016

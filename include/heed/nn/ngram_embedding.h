@@ -33,13 +33,21 @@ struct NgramEmbeddingOptions {
   // memorize (fastText's sentiment models use 10 dimensions). 0 or D: no map.
   Index table_dim = 0;
   float init_stddev = 0.f;  // of the table; 0: R^-1/2, as Embedding
+  // N-gram dropout: in training mode each n-gram of a real token reads the zero row (row 0) with
+  // probability p, so the word path has to carry the text where the table memorized a rare
+  // n-gram. Not rescaled: a kept n-gram reads in training exactly as in evaluation, where all
+  // are kept. Needs the model's dropout Rng when p > 0.
+  float dropout = 0.f;
 };
 
 class NgramEmbedding : public Module {
  public:
-  NgramEmbedding(const NgramEmbeddingOptions& options, Rng& rng);
+  // rng: initialization; dropout_rng: the model's dropout stream (options.dropout > 0 only).
+  NgramEmbedding(const NgramEmbeddingOptions& options, Rng& rng,
+                 std::shared_ptr<Rng> dropout_rng = nullptr);
 
-  // ids [..., T] -> [..., T, D]: sequences along the last axis.
+  // ids [..., T] -> [..., T, D]: sequences along the last axis. In training mode with
+  // options.dropout > 0, each n-gram is dropped as described there.
   Tensor forward(const IntTensor& ids) const;
 
   // The rows forward() reads: [..., T, max_order - 1], the n-gram of order n at index n - 2;
@@ -52,6 +60,7 @@ class NgramEmbedding : public Module {
 
  private:
   NgramEmbeddingOptions options_;
+  std::shared_ptr<Rng> dropout_rng_;
   std::unique_ptr<Linear> proj_;  // R -> D when table_dim is in (0, D)
 };
 
