@@ -110,6 +110,17 @@ std::vector<std::string> sample_lines(const TokenizerTrainOptions& options) {
 
 }  // namespace
 
+const char* normalization_rule_name(TextNormalization rule) {
+  switch (rule) {
+    case TextNormalization::kNmtNfkc: return "nmt_nfkc";
+    case TextNormalization::kNfkc: return "nfkc";
+    case TextNormalization::kNmtNfkcCaseFold: return "nmt_nfkc_cf";
+    case TextNormalization::kNfkcCaseFold: return "nfkc_cf";
+    case TextNormalization::kIdentity: return "identity";
+  }
+  return "?";
+}
+
 const char* subword_model_name(SubwordModel model) {
   switch (model) {
     case SubwordModel::kUnigram: return "unigram";
@@ -147,6 +158,7 @@ std::string Tokenizer::train(const TokenizerTrainOptions& options) {
   const std::unordered_map<std::string, std::string> args = {
       {"model_prefix", prefix},
       {"model_type", subword_model_name(options.model_type)},
+      {"normalization_rule_name", normalization_rule_name(options.normalization)},
       {"vocab_size", std::to_string(options.vocab_size)},
       {"character_coverage", std::to_string(options.character_coverage)},
       {"max_sentence_length", std::to_string(options.max_sentence_length)},

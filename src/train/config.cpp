@@ -30,6 +30,12 @@ const EnumNames<TaskKind> kTasks = {{"translation", TaskKind::kTranslation},
 const EnumNames<SubwordModel> kSubwordModels = {{"unigram", SubwordModel::kUnigram},
                                                 {"bpe", SubwordModel::kBpe},
                                                 {"word", SubwordModel::kWord}};
+const EnumNames<TextNormalization> kNormalizations = {
+    {"nmt_nfkc", TextNormalization::kNmtNfkc},
+    {"nfkc", TextNormalization::kNfkc},
+    {"nmt_nfkc_cf", TextNormalization::kNmtNfkcCaseFold},
+    {"nfkc_cf", TextNormalization::kNfkcCaseFold},
+    {"identity", TextNormalization::kIdentity}};
 const EnumNames<ClassificationFormat> kFormats(kClassificationFormatNames.begin(),
                                                kClassificationFormatNames.end());
 const EnumNames<Overlong> kOverlong = {{"crop", Overlong::kCrop}, {"drop", Overlong::kDrop}};
@@ -105,7 +111,7 @@ TokenizerConfig read_tokenizer(ConfigReader& r, TaskKind task, const PathContext
   }
   if (!c.model.empty() || !c.src_model.empty() || !c.tgt_model.empty()) {
     // An existing model: the training settings would be ignored, which would be a lie.
-    for (const char* key : {"type", "vocab_size", "shared", "character_coverage",
+    for (const char* key : {"type", "normalization", "vocab_size", "shared", "character_coverage",
                             "input_sentence_size", "max_sentence_length", "threads"}) {
       reject_key(r, key, "when training a tokenizer (an existing model file is named)");
     }
@@ -113,6 +119,7 @@ TokenizerConfig read_tokenizer(ConfigReader& r, TaskKind task, const PathContext
     return c;
   }
   c.type = get_enum_value(r, "type", c.type, kSubwordModels);
+  c.normalization = get_enum_value(r, "normalization", c.normalization, kNormalizations);
   c.vocab_size = r.get_int_or<int>("vocab_size", c.vocab_size, {.min = 8});
   if (task == TaskKind::kTranslation) {
     c.shared = r.get_or<bool>("shared", c.shared);
@@ -138,6 +145,7 @@ json tokenizer_to_json(const TokenizerConfig& c, TaskKind task) {
   }
   if (!c.trained()) return j;
   j["type"] = name_of(c.type, kSubwordModels);
+  j["normalization"] = name_of(c.normalization, kNormalizations);
   j["vocab_size"] = c.vocab_size;
   if (task == TaskKind::kTranslation) j["shared"] = c.shared;
   j["character_coverage"] = c.character_coverage;

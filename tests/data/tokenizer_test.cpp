@@ -172,6 +172,26 @@ TEST(Tokenizer, WordModelKeepsTheMostFrequentWordsWhole) {
   EXPECT_EQ(std::string(subword_model_name(SubwordModel::kWord)), "word");
 }
 
+TEST(Tokenizer, CaseFoldingNormalizationLowerCasesBeforeEncoding) {
+  TempDir dir;
+  const std::vector<std::string> train = make_sentences(300, 6);  // all lower case
+  const std::string input = write_file(dir.file("train.txt"), join_lines(train));
+  TokenizerTrainOptions options = tiny_options(dir, {input});
+  const Tokenizer plain = Tokenizer::load(Tokenizer::train(options));
+  options.model_name = "folded";
+  options.normalization = TextNormalization::kNmtNfkcCaseFold;
+  const Tokenizer folded = Tokenizer::load(Tokenizer::train(options));
+  // The rule is stored in the model: encode folds the case, decode returns the folded text.
+  EXPECT_EQ(folded.encode("The DOG runs near the River ."),
+            folded.encode("the dog runs near the river ."));
+  EXPECT_EQ(folded.decode(folded.encode("The DOG runs .")), "the dog runs .");
+  // SentencePiece's default keeps case: the capitals it never saw are unknown.
+  EXPECT_NE(plain.encode("The DOG runs ."), plain.encode("the dog runs ."));
+  EXPECT_EQ(std::string(normalization_rule_name(TextNormalization::kNmtNfkcCaseFold)),
+            "nmt_nfkc_cf");
+  EXPECT_EQ(std::string(normalization_rule_name(TextNormalization::kIdentity)), "identity");
+}
+
 TEST(Tokenizer, TrainingIsDeterministicForASeed) {
   TempDir dir;
   const std::string input = write_file(dir.file("train.txt"), join_lines(make_sentences(400, 4)));

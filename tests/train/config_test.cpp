@@ -251,6 +251,25 @@ TEST(Config, KeysOfAnotherVariantAreRejectedWithTheReason) {
   EXPECT_NE(files.error(c).find("model.shared_vocab: needs one vocabulary"), std::string::npos);
 }
 
+TEST(Config, TokenizerNormalizationIsSentencePiecesRuleAndRoundTrips) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  EXPECT_EQ(files.load(c).config.data.tokenizer.normalization, TextNormalization::kNmtNfkc);
+  EXPECT_EQ(files.load(c).resolved["data"]["tokenizer"]["normalization"], "nmt_nfkc");
+  c["data"]["tokenizer"]["normalization"] = "nmt_nfkc_cf";
+  const LoadedConfig folded = files.load(c);
+  EXPECT_EQ(folded.config.data.tokenizer.normalization, TextNormalization::kNmtNfkcCaseFold);
+  EXPECT_EQ(config_from_resolved(folded.resolved, "folded").data.tokenizer.normalization,
+            TextNormalization::kNmtNfkcCaseFold);
+  c["data"]["tokenizer"]["normalization"] = "lowercase";
+  EXPECT_EQ(files.error(c).rfind("data.tokenizer.normalization: must be one of \"nmt_nfkc\", "
+                                 "\"nfkc\", \"nmt_nfkc_cf\", \"nfkc_cf\", \"identity\" (got "
+                                 "\"lowercase\"",
+                                 0),
+            0u)
+      << files.error(c);
+}
+
 TEST(Config, MissingFilesNameTheKeyAndThePath) {
   ConfigFiles files;
   json c = minimal_translation();

@@ -36,12 +36,22 @@ namespace heed {
 enum class SubwordModel { kUnigram, kBpe, kWord };
 const char* subword_model_name(SubwordModel model);  // "unigram", "bpe", "word"
 
+// SentencePiece's built-in normalization rules, applied to the text before training and before
+// every encode (the rule is stored in the model, so a run's later translate/classify use it
+// too). kNmtNfkc, SentencePiece's default: NFKC plus folding unusual spaces and control
+// characters. The case-folding variants also lower-case the text (Unicode case folding), so
+// "Great" and "great" are one piece and decode() returns lower-case text.
+enum class TextNormalization { kNmtNfkc, kNfkc, kNmtNfkcCaseFold, kNfkcCaseFold, kIdentity };
+// SentencePiece's names: "nmt_nfkc", "nfkc", "nmt_nfkc_cf", "nfkc_cf", "identity".
+const char* normalization_rule_name(TextNormalization rule);
+
 struct TokenizerTrainOptions {
   // Plain or gzip text, one sentence per line (read with the readers' line reader).
   std::vector<std::string> input_files;
   std::string model_dir;  // must exist; receives <model_name>.model and .vocab
   std::string model_name = "spm";
   SubwordModel model_type = SubwordModel::kUnigram;
+  TextNormalization normalization = TextNormalization::kNmtNfkc;
   int vocab_size = 8000;
   // Fraction of characters the model must cover; the rarest rest maps to <unk>. 1.0 suits
   // alphabetic languages, 0.9995 is SentencePiece's choice for large character sets (CJK).

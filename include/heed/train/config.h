@@ -63,6 +63,7 @@ struct TokenizerConfig {
   std::filesystem::path tgt_model;
   // Training a new model (when no model file is named):
   SubwordModel type = SubwordModel::kUnigram;
+  TextNormalization normalization = TextNormalization::kNmtNfkc;  // e.g. case folding
   int vocab_size = 8000;
   bool shared = true;  // translation: one model (and vocabulary) for both languages
   double character_coverage = 1.0;
