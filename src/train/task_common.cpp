@@ -43,8 +43,8 @@ Tokenizer prepare_tokenizer(const TokenizerConfig& config, const RunDir& run,
     CHECK(out.good(), corpus.string(), ": write failed");
   }
   log(str("tokenizer ", name, ": training a ", config.vocab_size, "-piece ",
-          subword_model_name(config.type), " model on ", lines,
-          " lines"));
+          subword_model_name(config.type), " model (", normalization_rule_name(config.normalization),
+          " normalization) on ", lines, " lines"));
   TokenizerTrainOptions options{.input_files = {corpus.string()},
                                 .model_dir = run.tokenizer_dir().string(),
                                 .model_name = name,
