@@ -17,10 +17,7 @@ const BiGruAttentionOptions& checked(const BiGruAttentionOptions& o) {
   CHECK(o.num_layers > 0, kName, ": num_layers must be > 0 (got ", o.num_layers, ")");
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   detail::check_dropout(kName, "dropout", o.dropout);
-  detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
-  detail::check_dropout(kName, "word_dropout", o.word_dropout);
-  detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order, o.ngram_dim,
-                              o.embedding_dim, o.ngram_dropout);
+  detail::check_token_inputs(kName, o);
   CHECK(o.pooling == ClassifierPooling::kAttention || o.pooling == ClassifierPooling::kAttentionMax,
         kName, ": pooling must be attention or attention_max");
   return o;
@@ -63,9 +60,7 @@ BiGruAttentionClassifier::BiGruAttentionClassifier(const BiGruAttentionOptions& 
   register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
-  ngram_embedding_ = detail::make_ngram_embedding(options.ngram_buckets, options.ngram_order,
-                                                  options.ngram_dim, options.embedding_dim,
-                                                  options.ngram_dropout, rng, dropout_rng_);
+  ngram_embedding_ = detail::make_ngram_embedding(options, rng, dropout_rng_);
   if (ngram_embedding_) register_module("ngram_embedding", *ngram_embedding_);
 }
 
@@ -73,10 +68,8 @@ ClassifierOutput BiGruAttentionClassifier::forward(const ClassifierBatch& batch,
                                                    bool return_attention) {
   detail::check_sequence_batch(kName, batch);
   const Index T = batch.ids.size(1);
-  const Tensor x =
-      embedding_dropout_.forward(detail::perturbed_embeddings(
-          batch, detail::token_embeddings(embedding_, ngram_embedding_.get(),
-                                          word_dropout_.forward(batch.ids))));  // [B, T, E]
+  const Tensor x = detail::token_inputs(batch, batch.ids, word_dropout_, embedding_,
+                                        ngram_embedding_.get(), embedding_dropout_);  // [B, T, E]
   const Tensor h = gru_.forward(x, batch.lengths).output;  // [B, T, 2H]
   Tensor weights;  // α [B, T]
   const Tensor pooled = detail::pool_sequence(options_.pooling, h, batch.lengths,

@@ -60,14 +60,17 @@ void check_document_batch(const char* model, const ClassifierBatch& batch) {
   }
 }
 
-void check_ngram_options(const char* model, Index buckets, int order, Index dim,
-                         Index embedding_dim, float dropout) {
-  check_dropout(model, "ngram_dropout", dropout);
-  CHECK(buckets == 0 || buckets >= 2, model, ": ngram_buckets must be 0 (none) or >= 2 (got ",
-        buckets, ")");
-  CHECK(order >= 2, model, ": ngram_order must be >= 2 (got ", order, ")");
-  CHECK(dim >= 0 && dim <= embedding_dim, model, ": ngram_dim must be in [0, embedding_dim = ",
-        embedding_dim, "] (got ", dim, ")");
+void check_token_inputs(const char* model, Index embedding_dim, float embedding_dropout,
+                        float word_dropout, Index ngram_buckets, int ngram_order, Index ngram_dim,
+                        float ngram_dropout) {
+  check_dropout(model, "embedding_dropout", embedding_dropout);
+  check_dropout(model, "word_dropout", word_dropout);
+  check_dropout(model, "ngram_dropout", ngram_dropout);
+  CHECK(ngram_buckets == 0 || ngram_buckets >= 2, model,
+        ": ngram_buckets must be 0 (none) or >= 2 (got ", ngram_buckets, ")");
+  CHECK(ngram_order >= 2, model, ": ngram_order must be >= 2 (got ", ngram_order, ")");
+  CHECK(ngram_dim >= 0 && ngram_dim <= embedding_dim, model,
+        ": ngram_dim must be in [0, embedding_dim = ", embedding_dim, "] (got ", ngram_dim, ")");
 }
 
 std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,
@@ -82,9 +85,13 @@ std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, I
                                           rng, std::move(dropout_rng));
 }
 
-Tensor token_embeddings(const Embedding& words, const NgramEmbedding* ngrams, const IntTensor& ids) {
-  const Tensor x = words.forward(ids);
-  return ngrams ? add(x, ngrams->forward(ids)) : x;
+Tensor token_inputs(const ClassifierBatch& batch, const IntTensor& ids,
+                    const WordDropout& word_dropout, const Embedding& words,
+                    const NgramEmbedding* ngrams, const Dropout& embedding_dropout) {
+  const IntTensor kept = word_dropout.forward(ids);
+  Tensor x = words.forward(kept);
+  if (ngrams) x = add(x, ngrams->forward(kept));
+  return embedding_dropout.forward(perturbed_embeddings(batch, x));
 }
 
 Tensor perturbed_embeddings(const ClassifierBatch& batch, const Tensor& embeddings) {

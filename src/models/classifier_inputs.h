@@ -19,20 +19,39 @@ void check_sequence_batch(const char* model, const ClassifierBatch& batch);
 // sentence n of document b has length in [1, L] if n < num_sentences[b], else 0.
 void check_document_batch(const char* model, const ClassifierBatch& batch);
 
-// Checks the n-gram options of `model`: ngram_buckets 0 or >= 2, ngram_order >= 2, ngram_dim in
-// [0, embedding_dim], ngram_dropout in [0, 1).
-void check_ngram_options(const char* model, Index buckets, int order, Index dim,
-                         Index embedding_dim, float dropout);
+// The token inputs of the recurrent classifiers, which BiGruAttentionOptions and
+// HierarchicalAttentionOptions name alike (embedding_dim, embedding_dropout, word_dropout,
+// ngram_buckets, ngram_order, ngram_dim, ngram_dropout): written once for both.
+//
+// check_token_inputs: the dropouts in [0, 1), ngram_buckets 0 or >= 2, ngram_order >= 2,
+// ngram_dim in [0, embedding_dim]. Errors start with `model`.
+void check_token_inputs(const char* model, Index embedding_dim, float embedding_dropout,
+                        float word_dropout, Index ngram_buckets, int ngram_order, Index ngram_dim,
+                        float ngram_dropout);
+template <typename Options>
+void check_token_inputs(const char* model, const Options& o) {
+  check_token_inputs(model, o.embedding_dim, o.embedding_dropout, o.word_dropout, o.ngram_buckets,
+                     o.ngram_order, o.ngram_dim, o.ngram_dropout);
+}
 
-// An NgramEmbedding of `buckets` rows of `table_dim` mapped to `dim` (created from `rng`; its
-// n-gram dropout `dropout` draws from `dropout_rng`), or null when buckets is 0.
+// The NgramEmbedding of the options (created from `rng`; its n-gram dropout draws from
+// `dropout_rng`), or null when ngram_buckets is 0.
 std::unique_ptr<NgramEmbedding> make_ngram_embedding(Index buckets, int order, Index table_dim,
                                                      Index dim, float dropout, Rng& rng,
                                                      std::shared_ptr<Rng> dropout_rng);
+template <typename Options>
+std::unique_ptr<NgramEmbedding> make_ngram_embedding(const Options& o, Rng& rng,
+                                                     std::shared_ptr<Rng> dropout_rng) {
+  return make_ngram_embedding(o.ngram_buckets, o.ngram_order, o.ngram_dim, o.embedding_dim,
+                              o.ngram_dropout, rng, std::move(dropout_rng));
+}
 
-// The word embeddings of ids [..., T], plus the n-gram embeddings when `ngrams` is not null:
-// [..., T, E].
-Tensor token_embeddings(const Embedding& words, const NgramEmbedding* ngrams, const IntTensor& ids);
+// The model's input x [..., T, E] for ids [..., T]: word dropout, the word embeddings plus the
+// n-gram embeddings (when `ngrams` is not null), batch.perturb_embeddings (when set), then
+// embedding dropout.
+Tensor token_inputs(const ClassifierBatch& batch, const IntTensor& ids,
+                    const WordDropout& word_dropout, const Embedding& words,
+                    const NgramEmbedding* ngrams, const Dropout& embedding_dropout);
 
 // The embeddings with batch.perturb_embeddings applied (unchanged when it is empty).
 Tensor perturbed_embeddings(const ClassifierBatch& batch, const Tensor& embeddings);

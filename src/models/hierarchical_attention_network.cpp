@@ -29,10 +29,7 @@ const HierarchicalAttentionOptions& checked(const HierarchicalAttentionOptions& 
         ", ", o.sentence_attention_dim, ")");
   CHECK(o.num_classes >= 2, kName, ": num_classes must be >= 2 (got ", o.num_classes, ")");
   detail::check_dropout(kName, "dropout", o.dropout);
-  detail::check_dropout(kName, "embedding_dropout", o.embedding_dropout);
-  detail::check_dropout(kName, "word_dropout", o.word_dropout);
-  detail::check_ngram_options(kName, o.ngram_buckets, o.ngram_order, o.ngram_dim,
-                              o.embedding_dim, o.ngram_dropout);
+  detail::check_token_inputs(kName, o);
   return o;
 }
 
@@ -119,9 +116,7 @@ HierarchicalAttentionNetwork::HierarchicalAttentionNetwork(
   register_module("embedding_dropout", embedding_dropout_);
   register_module("dropout", dropout_);
   register_module("classifier", classifier_);
-  ngram_embedding_ = detail::make_ngram_embedding(options.ngram_buckets, options.ngram_order,
-                                                  options.ngram_dim, options.embedding_dim,
-                                                  options.ngram_dropout, rng, dropout_rng_);
+  ngram_embedding_ = detail::make_ngram_embedding(options, rng, dropout_rng_);
   if (ngram_embedding_) register_module("ngram_embedding", *ngram_embedding_);
 }
 
@@ -134,9 +129,8 @@ ClassifierOutput HierarchicalAttentionNetwork::forward(const ClassifierBatch& ba
   // Word level, over the M real sentences at once.
   const Sentences sentences = gather_sentences(batch);
   const Index M = sentences.ids.size(0), longest = sentences.ids.size(1);
-  const Tensor x = embedding_dropout_.forward(detail::perturbed_embeddings(
-      batch, detail::token_embeddings(embedding_, ngram_embedding_.get(),
-                                      word_dropout_.forward(sentences.ids))));  // [M, L', E]
+  const Tensor x = detail::token_inputs(batch, sentences.ids, word_dropout_, embedding_,
+                                        ngram_embedding_.get(), embedding_dropout_);  // [M, L', E]
   const Tensor h_words = word_encoder_.forward(x, sentences.lengths).output;  // [M, L', 2Hw]
   const AttentionPoolingOutput words =
       word_attention_.forward(h_words, detail::padding_mask(sentences.lengths, longest));

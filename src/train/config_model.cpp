@@ -179,14 +179,31 @@ json to_json(const TransformerClassifierOptions& o) {
           {"max_len", o.max_len}};
 }
 
-// Hashed n-gram embeddings (nn/ngram_embedding.h): ngram_buckets 0 = none.
-void read_ngrams(ConfigReader& r, Index embedding_dim, Index& buckets, int& order, Index& dim,
-                 float& dropout) {
-  buckets = r.get_int_or<Index>("ngram_buckets", 0, {.min = 0});
-  if (buckets == 1) r.fail("ngram_buckets", "must be 0 (no n-gram embeddings) or >= 2 (got 1)");
-  order = r.get_int_or<int>("ngram_order", 2, {.min = 2, .max = 8});
-  dim = r.get_int_or<Index>("ngram_dim", 0, {.min = 0, .max = embedding_dim});
-  dropout = read_dropout(r, 0.f, "ngram_dropout");
+// The token-input keys the recurrent classifiers share (models/classifiers.h names them alike in
+// BiGruAttentionOptions and HierarchicalAttentionOptions). Hashed n-gram embeddings
+// (nn/ngram_embedding.h): ngram_buckets 0 = none.
+template <typename Options>
+void read_token_inputs(ConfigReader& r, Options& o) {
+  o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
+  o.word_dropout = read_dropout(r, 0.f, "word_dropout");
+  o.ngram_buckets = r.get_int_or<Index>("ngram_buckets", 0, {.min = 0});
+  if (o.ngram_buckets == 1) {
+    r.fail("ngram_buckets", "must be 0 (no n-gram embeddings) or >= 2 (got 1)");
+  }
+  o.ngram_order = r.get_int_or<int>("ngram_order", 2, {.min = 2, .max = 8});
+  o.ngram_dim = r.get_int_or<Index>("ngram_dim", 0, {.min = 0, .max = o.embedding_dim});
+  o.ngram_dropout = read_dropout(r, 0.f, "ngram_dropout");
+}
+
+template <typename Options>
+json token_inputs_json(const Options& o) {
+  return {{"embedding_dim", o.embedding_dim},
+          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
+          {"word_dropout", config_detail::float_for_json(o.word_dropout)},
+          {"ngram_buckets", o.ngram_buckets},
+          {"ngram_order", o.ngram_order},
+          {"ngram_dim", o.ngram_dim},
+          {"ngram_dropout", config_detail::float_for_json(o.ngram_dropout)}};
 }
 
 BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
@@ -196,26 +213,19 @@ BiGruAttentionOptions read_bigru_attention(ConfigReader& r) {
   o.num_layers = r.get_int_or<int>("num_layers", 1, {.min = 1});
   o.attention_dim = r.get_int_or<Index>("attention_dim", 128, {.min = 1});
   o.dropout = read_dropout(r, 0.3f);
-  o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
-  o.word_dropout = read_dropout(r, 0.f, "word_dropout");
-  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim, o.ngram_dropout);
+  read_token_inputs(r, o);
   o.pooling = config_detail::get_enum_value(r, "pooling", o.pooling, kBiGruPoolings);
   return o;
 }
 
 json to_json(const BiGruAttentionOptions& o) {
-  return {{"embedding_dim", o.embedding_dim},
-          {"hidden", o.hidden},
-          {"num_layers", o.num_layers},
-          {"attention_dim", o.attention_dim},
-          {"dropout", config_detail::float_for_json(o.dropout)},
-          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
-          {"word_dropout", config_detail::float_for_json(o.word_dropout)},
-          {"ngram_buckets", o.ngram_buckets},
-          {"ngram_order", o.ngram_order},
-          {"ngram_dim", o.ngram_dim},
-          {"ngram_dropout", config_detail::float_for_json(o.ngram_dropout)},
-          {"pooling", config_detail::name_of(o.pooling, kBiGruPoolings)}};
+  json j = token_inputs_json(o);
+  j.update({{"hidden", o.hidden},
+            {"num_layers", o.num_layers},
+            {"attention_dim", o.attention_dim},
+            {"dropout", config_detail::float_for_json(o.dropout)},
+            {"pooling", config_detail::name_of(o.pooling, kBiGruPoolings)}});
+  return j;
 }
 
 // Defaults: the sizes of Yang et al. 2016, §3.3.
@@ -227,25 +237,18 @@ HierarchicalAttentionOptions read_han(ConfigReader& r) {
   o.word_attention_dim = r.get_int_or<Index>("word_attention_dim", 100, {.min = 1});
   o.sentence_attention_dim = r.get_int_or<Index>("sentence_attention_dim", 100, {.min = 1});
   o.dropout = read_dropout(r, 0.1f);
-  o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
-  o.word_dropout = read_dropout(r, 0.f, "word_dropout");
-  read_ngrams(r, o.embedding_dim, o.ngram_buckets, o.ngram_order, o.ngram_dim, o.ngram_dropout);
+  read_token_inputs(r, o);
   return o;
 }
 
 json to_json(const HierarchicalAttentionOptions& o) {
-  return {{"embedding_dim", o.embedding_dim},
-          {"word_hidden", o.word_hidden},
-          {"sentence_hidden", o.sentence_hidden},
-          {"word_attention_dim", o.word_attention_dim},
-          {"sentence_attention_dim", o.sentence_attention_dim},
-          {"dropout", config_detail::float_for_json(o.dropout)},
-          {"embedding_dropout", config_detail::float_for_json(o.embedding_dropout)},
-          {"word_dropout", config_detail::float_for_json(o.word_dropout)},
-          {"ngram_buckets", o.ngram_buckets},
-          {"ngram_order", o.ngram_order},
-          {"ngram_dim", o.ngram_dim},
-          {"ngram_dropout", config_detail::float_for_json(o.ngram_dropout)}};
+  json j = token_inputs_json(o);
+  j.update({{"word_hidden", o.word_hidden},
+            {"sentence_hidden", o.sentence_hidden},
+            {"word_attention_dim", o.word_attention_dim},
+            {"sentence_attention_dim", o.sentence_attention_dim},
+            {"dropout", config_detail::float_for_json(o.dropout)}});
+  return j;
 }
 
 }  // namespace
