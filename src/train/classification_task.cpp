@@ -38,7 +38,11 @@ DocumentLimits document_limits(const Config& config) {
 
 // Flat models read ClassificationExample, the hierarchical one DocumentExample.
 template <typename Example>
-class ClassificationTask final : public Task {
+class ClassificationTask final : public task_detail::BatchedTask<Example> {
+  using Base = task_detail::BatchedTask<Example>;
+  using Base::make_train_batches;
+  using Base::train_batches_;
+
   static constexpr bool kDocuments = std::is_same_v<Example, DocumentExample>;
 
  public:
@@ -57,19 +61,12 @@ class ClassificationTask final : public Task {
     } else {
       log(str("valid: ", describe_read(valid.stats, "examples"), " from ", files.valid.string()));
     }
-    Rng data_rng = task_detail::data_rng(config.train.seed);
     num_classes_ = static_cast<Index>(files.labels.size());
 
     tokenizer_ =
         task_detail::prepare_tokenizer(config.data.tokenizer, run, "spm",
                                        config.data.tokenizer.model, {&train.texts}, resume, log);
-    train_batches_ = std::make_unique<Batcher<Example>>(
-        encode(train), task_detail::training_batcher_options(config), data_rng);
-    log(str("train: ", describe_filter(train_batches_->filter_stats(), config.data.max_length),
-            "; ", train_batches_->batches_per_epoch(), " batches of <= ", config.train.batch_tokens,
-            " tokens per epoch (",
-            static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
-            "% padding)"));
+    make_train_batches(encode(train), config, log);
     if constexpr (!kDocuments) {
       if (const int window = files.train_window; window > 0) {
         std::int64_t longer = 0;
@@ -122,15 +119,6 @@ class ClassificationTask final : public Task {
     return step;
   }
 
-  BatcherState data_state() const override { return train_batches_->state(); }
-  void set_data_state(const BatcherState& state) override { train_batches_->set_state(state); }
-  std::int64_t completed_epochs() const override {
-    return train_batches_->state().epoch + (train_batches_->at_epoch_end() ? 1 : 0);
-  }
-  std::int64_t batches_in_epochs(std::int64_t epochs) const override {
-    return train_batches_->batches_in_epochs(epochs);
-  }
-
   Validation validate() override {
     const ClassifierRun run = run_classifier(*build_.model, *valid_batches_);
     const ClassificationReport report =
@@ -158,7 +146,7 @@ class ClassificationTask final : public Task {
                                      .hierarchical = kDocuments,
                                      .limits = document_limits(config_),
                                      .max_length = config_.data.max_length};
-    const std::size_t n = std::min<std::size_t>(kAttentionInputs, valid_texts_.size());
+    const std::size_t n = std::min<std::size_t>(Task::kAttentionInputs, valid_texts_.size());
     viz::write_attention_page(path, *build_.model, tokenizer_, setup,
                               {valid_texts_.begin(), valid_texts_.begin() + n}, options);
   }
@@ -214,7 +202,6 @@ class ClassificationTask final : public Task {
   Config config_;
   Tokenizer tokenizer_;
   Index num_classes_ = 0;
-  std::unique_ptr<Batcher<Example>> train_batches_;
   std::unique_ptr<Batcher<Example>> valid_batches_;
   std::vector<std::string> valid_texts_;
   ClassifierModelBuild build_;

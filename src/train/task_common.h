@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -64,6 +65,37 @@ BatcherOptions training_batcher_options(const Config& config);
 // dropped) to data.max_length, and a token budget large enough for the largest example
 // (`largest` token slots after cropping).
 BatcherOptions evaluation_batcher_options(const Config& config, std::int64_t largest);
+
+// The training side of a Task that every task shares: a resumable, length-bucketed batcher of
+// `Example`s and its position.
+template <typename Example>
+class BatchedTask : public Task {
+ public:
+  BatcherState data_state() const override { return train_batches_->state(); }
+  void set_data_state(const BatcherState& state) override { train_batches_->set_state(state); }
+  std::int64_t completed_epochs() const override {
+    return train_batches_->state().epoch + (train_batches_->at_epoch_end() ? 1 : 0);
+  }
+  std::int64_t batches_in_epochs(std::int64_t epochs) const override {
+    return train_batches_->batches_in_epochs(epochs);
+  }
+
+ protected:
+  // Builds the training batcher over `examples` (shuffled with data_rng(train.seed)) and logs
+  // "train: kept ...; N batches of <= B tokens per epoch (P% padding)".
+  void make_train_batches(std::vector<Example> examples, const Config& config,
+                          const LogFunction& log) {
+    train_batches_ = std::make_unique<Batcher<Example>>(
+        std::move(examples), training_batcher_options(config), data_rng(config.train.seed));
+    log(str("train: ", describe_filter(train_batches_->filter_stats(), config.data.max_length),
+            "; ", train_batches_->batches_per_epoch(), " batches of <= ", config.train.batch_tokens,
+            " tokens per epoch (",
+            static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
+            "% padding)"));
+  }
+
+  std::unique_ptr<Batcher<Example>> train_batches_;
+};
 
 // The "valid:" line of a run without validation (train.valid_every 0).
 inline constexpr const char* kNoValidationNote =

@@ -45,7 +45,7 @@ std::vector<TranslationExample> encode_pairs(const ParallelText& text, const Tok
   return examples;
 }
 
-class TranslationTask final : public Task {
+class TranslationTask final : public task_detail::BatchedTask<TranslationExample> {
  public:
   TranslationTask(const Config& config, const RunDir& run, bool resume, const LogFunction& log)
       : config_(config) {
@@ -63,7 +63,6 @@ class TranslationTask final : public Task {
       log(str("valid: ", describe_read(valid.stats, "pairs"), " from ",
               describe_split(files.valid)));
     }
-    Rng data_rng = task_detail::data_rng(config.train.seed);
 
     const TokenizerConfig& tok = data.tokenizer;
     if (tok.one_vocabulary()) {
@@ -77,14 +76,7 @@ class TranslationTask final : public Task {
                                                          {&train.target}, resume, log);
     }
 
-    train_batches_ = std::make_unique<TranslationBatcher>(
-        encode_pairs(train, source_tokenizer_, target_tokenizer_),
-        task_detail::training_batcher_options(config), data_rng);
-    log(str("train: ", describe_filter(train_batches_->filter_stats(), data.max_length), "; ",
-            train_batches_->batches_per_epoch(), " batches of <= ", config.train.batch_tokens,
-            " tokens per epoch (",
-            static_cast<int>(100 * train_batches_->padding_stats().padding_fraction()),
-            "% padding)"));
+    make_train_batches(encode_pairs(train, source_tokenizer_, target_tokenizer_), config, log);
 
     if (config.train.validates()) build_validation(std::move(valid));
 
@@ -115,15 +107,6 @@ class TranslationTask final : public Task {
     step.loss = out.loss.item();
     step.units = out.num_tokens;
     return step;
-  }
-
-  BatcherState data_state() const override { return train_batches_->state(); }
-  void set_data_state(const BatcherState& state) override { train_batches_->set_state(state); }
-  std::int64_t completed_epochs() const override {
-    return train_batches_->state().epoch + (train_batches_->at_epoch_end() ? 1 : 0);
-  }
-  std::int64_t batches_in_epochs(std::int64_t epochs) const override {
-    return train_batches_->batches_in_epochs(epochs);
   }
 
   Validation validate() override {
@@ -207,7 +190,6 @@ class TranslationTask final : public Task {
 
   Config config_;
   Tokenizer source_tokenizer_, target_tokenizer_;
-  std::unique_ptr<TranslationBatcher> train_batches_;
   std::unique_ptr<TranslationBatcher> valid_batches_;     // for the validation loss
   std::vector<std::vector<std::int32_t>> valid_sources_;  // for decoding, every line
   std::vector<std::string> valid_text_;
