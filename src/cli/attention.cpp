@@ -121,10 +121,7 @@ void add_attention_command(CLI::App& app) {
   auto args = std::make_shared<AttentionArgs>();
   CLI::App* command = app.add_subcommand(
       "attention", "Show what a trained model attends to (HTML page or SVG heatmap)");
-  command
-      ->add_option("model", args->model,
-                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
-      ->required();
+  add_model_argument(*command, args->model);
   command->add_option("--text", args->texts, "An input (repeat for several)");
   command->add_option("--input", args->input, "A file of inputs, one per line ('-': stdin)");
   command->add_option("--out", args->out,
@@ -147,8 +144,7 @@ void add_attention_command(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   command->add_flag("--stretch", args->stretch,
                     "SVG: colours up to the matrix maximum (default: up to 1)");
-  command->add_option("--threads", args->threads, "Threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
+  add_threads_option(*command, args->threads);
   command->callback([args] { run_attention(*args); });
 }
 

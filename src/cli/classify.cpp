@@ -53,17 +53,9 @@ void add_classify_command(CLI::App& app) {
   auto args = std::make_shared<ClassifyArgs>();
   CLI::App* command = app.add_subcommand(
       "classify", "Classify lines from stdin with a trained model: label<TAB>probability");
-  command
-      ->add_option("model", args->models,
-                   "A run directory (its best checkpoint, else the latest) or a checkpoint; "
-                   "several: their ensemble (mean class probabilities)")
-      ->required();
-  command->add_option("--threads", args->threads, "Threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  command
-      ->add_option("--batch-tokens", args->batch_tokens,
-                   "Tokens per batch (default: eval.batch_tokens of the config)")
-      ->check(CLI::PositiveNumber);
+  add_model_arguments(*command, args->models, "several: their ensemble (mean class probabilities)");
+  add_threads_option(*command, args->threads);
+  add_batch_tokens_option(*command, args->batch_tokens);
   command->callback([args] { run_classify(*args); });
 }
 

@@ -237,11 +237,8 @@ void add_eval_command(CLI::App& app) {
       "eval",
       "Score a trained model on a split of its data or on given files; the last line "
       "of the output is JSON");
-  command
-      ->add_option("model", args->models,
-                   "A run directory (its best checkpoint, else the latest) or a checkpoint; "
-                   "several classification models: their ensemble (mean class probabilities)")
-      ->required();
+  add_model_arguments(*command, args->models,
+                      "several classification models: their ensemble (mean class probabilities)");
   command
       ->add_option("--split", args->split,
                    "A split of the run's data (default: test if it has one, else valid)")
@@ -266,12 +263,8 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::Range(0.0, 10.0));
   command->add_option("--out", args->out,
                       "Write the translations (or predicted labels) to this file, one per line");
-  command->add_option("--threads", args->threads, "Threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  command
-      ->add_option("--batch-tokens", args->batch_tokens,
-                   "Tokens per batch (default: eval.batch_tokens of the config)")
-      ->check(CLI::PositiveNumber);
+  add_threads_option(*command, args->threads);
+  add_batch_tokens_option(*command, args->batch_tokens);
   command->callback([args] { run_eval(*args); });
 }
 

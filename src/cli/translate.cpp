@@ -61,18 +61,11 @@ void add_translate_command(CLI::App& app) {
   auto args = std::make_shared<TranslateArgs>();
   CLI::App* command =
       app.add_subcommand("translate", "Translate lines from stdin to stdout with a trained model");
-  command
-      ->add_option("model", args->model,
-                   "A run directory (its best checkpoint, else the latest) or a checkpoint")
-      ->required();
+  add_model_argument(*command, args->model);
   command->add_option("--beam", args->beam, "Beam size (default: eval.beam of the config)")
       ->check(CLI::Range(1, 256));
-  command->add_option("--threads", args->threads, "Threads (0: all cores)")
-      ->check(CLI::NonNegativeNumber);
-  command
-      ->add_option("--batch-tokens", args->batch_tokens,
-                   "Tokens per batch (default: eval.batch_tokens of the config)")
-      ->check(CLI::PositiveNumber);
+  add_threads_option(*command, args->threads);
+  add_batch_tokens_option(*command, args->batch_tokens);
   command->add_flag(
       "--alignment", args->alignment,
       "Append \" ||| \" and the hard word alignment (Marian's i-j source-target pairs)");
