@@ -14,7 +14,6 @@
 // (outer, column block) pairs, each summing its rows in index order — no atomics, and the same
 // bits for any thread count.
 #include <algorithm>
-#include <sstream>
 
 #include "heed/autograd/node.h"
 #include "heed/ops/shape_ops.h"
@@ -23,15 +22,6 @@
 
 namespace heed {
 namespace {
-
-template <typename T>
-std::string list_string(const std::vector<T>& values) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
-  os << ']';
-  return os.str();
-}
 
 // dst[r·dst_stride + j] (+)= src[r·src_stride + j] for r < rows, j < len.
 template <bool kAccumulate>

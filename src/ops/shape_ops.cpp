@@ -20,7 +20,6 @@
 
 #include <algorithm>
 #include <array>
-#include <sstream>
 
 #include "heed/autograd/node.h"
 #include "heed/util/check.h"
@@ -29,15 +28,6 @@
 
 namespace heed {
 namespace {
-
-template <typename T>
-std::string list_string(const std::vector<T>& values) {
-  std::ostringstream os;
-  os << '[';
-  for (size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
-  os << ']';
-  return os.str();
-}
 
 // ----------------------------------------------------------------------------- views
 

@@ -9,6 +9,7 @@
 #include <stdexcept>
 #include <string>
 #include <utility>
+#include <vector>
 
 namespace heed {
 
@@ -34,6 +35,16 @@ std::string str_cat(Args&&... args) {
 template <typename... Args>
 std::string str(Args&&... args) {
   return detail::str_cat(std::forward<Args>(args)...);
+}
+
+// A list of values for a message: list_string({2, -1, 3}) == "[2, -1, 3]".
+template <typename T>
+std::string list_string(const std::vector<T>& values) {
+  std::ostringstream os;
+  os << '[';
+  for (std::size_t i = 0; i < values.size(); ++i) os << (i ? ", " : "") << values[i];
+  os << ']';
+  return os.str();
 }
 
 }  // namespace heed
