@@ -29,17 +29,6 @@ const TransformerSeq2SeqOptions& checked(const TransformerSeq2SeqOptions& o) {
   return o;
 }
 
-TransformerLayerOptions layer_options(const TransformerSeq2SeqOptions& o) {
-  TransformerLayerOptions l;
-  l.d_model = o.d_model;
-  l.num_heads = o.num_heads;
-  l.dim_feedforward = o.dim_feedforward;
-  l.dropout = o.dropout;
-  l.activation = o.activation;
-  l.norm_first = o.norm_first;
-  return l;
-}
-
 std::unique_ptr<Embedding> make_embedding(Index vocab, const TransformerSeq2SeqOptions& o,
                                           Rng& rng) {
   EmbeddingOptions e;
@@ -100,9 +89,9 @@ TransformerSeq2Seq::TransformerSeq2Seq(const TransformerSeq2SeqOptions& options,
       src_positional_(positional_options(options), rng),
       tgt_positional_(positional_options(options), rng),
       embedding_dropout_(options.dropout, dropout_rng_),
-      encoder_(layer_options(options), options.encoder_layers, options.norm_first, rng,
+      encoder_(transformer_layer_options(options), options.encoder_layers, options.norm_first, rng,
                dropout_rng_),
-      decoder_(layer_options(options), options.decoder_layers, options.norm_first, rng,
+      decoder_(transformer_layer_options(options), options.decoder_layers, options.norm_first, rng,
                dropout_rng_) {
   if (options.shared_vocab) {
     register_module("embedding", *tgt_embedding_);

@@ -41,17 +41,6 @@ EmbeddingOptions embedding_options(const TransformerClassifierOptions& o) {
   return e;
 }
 
-TransformerLayerOptions layer_options(const TransformerClassifierOptions& o) {
-  TransformerLayerOptions l;
-  l.d_model = o.d_model;
-  l.num_heads = o.num_heads;
-  l.dim_feedforward = o.dim_feedforward;
-  l.dropout = o.dropout;
-  l.activation = o.activation;
-  l.norm_first = o.norm_first;
-  return l;
-}
-
 }  // namespace
 
 TransformerClassifier::TransformerClassifier(const TransformerClassifierOptions& options,
@@ -65,7 +54,8 @@ TransformerClassifier::TransformerClassifier(const TransformerClassifierOptions&
       positional_({PositionalKind::kSinusoidal, options.max_len, options.d_model}, rng),
       word_dropout_(options.word_dropout, dropout_rng_),
       embedding_dropout_(options.dropout, dropout_rng_),
-      encoder_(layer_options(options), options.num_layers, options.norm_first, rng, dropout_rng_),
+      encoder_(transformer_layer_options(options), options.num_layers, options.norm_first, rng,
+               dropout_rng_),
       pooling_(detail::make_attention_pooling(options.pooling, options.d_model, options.d_model,
                                               rng)),
       classifier_({detail::pooled_size(options.pooling, options.d_model), options.num_classes,

@@ -39,6 +39,19 @@ struct TransformerLayerOptions {
   float layer_norm_eps = 1e-5f;
 };
 
+// The layer options of a model whose options name these fields alike (d_model, num_heads,
+// dim_feedforward, dropout, activation, norm_first): the Transformer translation model and
+// classifier.
+template <typename ModelOptions>
+TransformerLayerOptions transformer_layer_options(const ModelOptions& o) {
+  return {.d_model = o.d_model,
+          .num_heads = o.num_heads,
+          .dim_feedforward = o.dim_feedforward,
+          .dropout = o.dropout,
+          .activation = o.activation,
+          .norm_first = o.norm_first};
+}
+
 struct TransformerEncoderLayerOutput {
   Tensor output;          // [B, T, D]
   Tensor self_attention;  // [B, H, T, T]
