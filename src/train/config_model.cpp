@@ -181,7 +181,8 @@ json to_json(const TransformerClassifierOptions& o) {
 
 // The token-input keys the recurrent classifiers share (models/classifiers.h names them alike in
 // BiGruAttentionOptions and HierarchicalAttentionOptions). Hashed n-gram embeddings
-// (nn/ngram_embedding.h): ngram_buckets 0 = none.
+// (nn/ngram_embedding.h): ngram_buckets 0 = none. embedding_dim is read by each model, whose
+// defaults differ, before these (ngram_dim is bounded by it), and written with them.
 template <typename Options>
 void read_token_inputs(ConfigReader& r, Options& o) {
   o.embedding_dropout = read_dropout(r, 0.f, "embedding_dropout");
