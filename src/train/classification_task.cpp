@@ -2,6 +2,7 @@
 // token-budget batches -> a ClassifierModel's logits and cross-entropy; validation by loss,
 // accuracy and macro F1.
 #include <algorithm>
+#include <iterator>
 #include <optional>
 
 #include "heed/autograd/engine.h"
@@ -60,6 +61,14 @@ class ClassificationTask final : public task_detail::BatchedTask<Example> {
       log(str("valid: ", valid.texts.size(), " examples held out of the training data"));
     } else {
       log(str("valid: ", describe_read(valid.stats, "examples"), " from ", files.valid.string()));
+    }
+    std::vector<ClassificationData> extra = read_extra_train(config);
+    for (std::size_t i = 0; i < extra.size(); ++i) {
+      log(str("train: ", task_detail::describe_read(extra[i].stats, "more examples"), " from ",
+              files.extra_train[i].path.string(), " (data.extra_train)"));
+      train.texts.insert(train.texts.end(), std::make_move_iterator(extra[i].texts.begin()),
+                         std::make_move_iterator(extra[i].texts.end()));
+      train.labels.insert(train.labels.end(), extra[i].labels.begin(), extra[i].labels.end());
     }
     num_classes_ = static_cast<Index>(files.labels.size());
 
@@ -243,6 +252,23 @@ ClassificationText read_classification_text(const Config& config) {
     text.valid = read_classification(data.classification.valid.string(), read_options(config));
   }
   return text;
+}
+
+std::vector<ClassificationData> read_extra_train(const Config& config) {
+  std::vector<ClassificationData> files;
+  if (config.data.classification.extra_train.empty()) return files;
+  CHECK(!config.data.classification.labels.empty(),
+        "read_extra_train: data.labels must be resolved (training_labels) first, so that class "
+        "ids follow data.train's");
+  for (const ExtraTrainFile& file : config.data.classification.extra_train) {
+    ClassificationReadOptions options = read_options(config);
+    options.format = file.format;
+    options.has_header = file.header;
+    options.label_column = file.label_column;
+    options.text_column = file.text_column;
+    files.push_back(read_classification(file.path.string(), options));
+  }
+  return files;
 }
 
 ClassificationData read_classification_split(const Config& config, const std::string& split) {

@@ -70,7 +70,9 @@ fs::path read_path(ConfigReader& r, std::string_view key, const PathContext& pat
   const std::string where = r.key_path(key);
   bool from_command_line = false;
   for (const std::string& prefix : paths.overridden) {
-    if (where == prefix || where.rfind(prefix + ".", 0) == 0) from_command_line = true;
+    if (where == prefix || where.rfind(prefix + ".", 0) == 0 || where.rfind(prefix + "[", 0) == 0) {
+      from_command_line = true;  // the key, or one inside the object or list it set
+    }
   }
   const fs::path& base = from_command_line ? paths.command_dir : paths.config_dir;
   fs::path path = fs::path(*written);
@@ -229,6 +231,77 @@ Column read_column(ConfigReader& r, std::string_view key, Column fallback) {
 
 json column_to_json(const Column& c) { return c.name.empty() ? json(c.index) : json(c.name); }
 
+// How a classification file is laid out (format, header, label and text columns): the same keys
+// for data itself and for each data.extra_train file. `Layout` is ClassificationDataConfig or
+// ExtraTrainFile; `layout` holds the defaults on entry.
+template <typename Layout>
+void read_layout(ConfigReader& r, Layout& layout) {
+  layout.format = get_enum_value(r, "format", layout.format, kFormats);
+  if (layout.format == ClassificationFormat::kLabelText) {
+    for (const char* key : {"header", "label_column", "text_column"}) {
+      reject_key(r, key,
+                 "with \"format\": \"tsv\" or \"csv\" (label_text lines are "
+                 "\"<label> <text>\")");
+    }
+    layout.header = false;
+  } else {
+    layout.header = r.get_or<bool>("header", layout.header);
+    layout.label_column = read_column(r, "label_column", layout.label_column);
+    layout.text_column = read_column(r, "text_column", layout.text_column);
+  }
+}
+
+template <typename Layout>
+void layout_to_json(const Layout& layout, json& j) {
+  j["format"] = name_of(layout.format, kFormats);
+  if (layout.format != ClassificationFormat::kLabelText) {
+    j["header"] = layout.header;
+    j["label_column"] = column_to_json(layout.label_column);
+    j["text_column"] = column_to_json(layout.text_column);
+  }
+}
+
+// data.extra_train: a list of {"path", and optionally "format", "header", "label_column",
+// "text_column"}; a layout key left out is data's own when the format is data's, else the
+// format's default.
+std::vector<ExtraTrainFile> read_extra_train(ConfigReader& r, const ClassificationDataConfig& data,
+                                             const PathContext& paths) {
+  std::vector<ExtraTrainFile> files;
+  if (!r.contains("extra_train")) {
+    r.ignore("extra_train");
+    return files;
+  }
+  const std::string where = r.key_path("extra_train");
+  const json& list = r.value("extra_train");
+  config_detail::expect_array(list, where);
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    ConfigReader entry(list[i], str(where, "[", i, "]"));
+    ExtraTrainFile file;
+    file.path = read_path(entry, "path", paths, true);
+    if (file.path.empty()) entry.fail("path", "required key is missing");
+    file.format = get_enum_value(entry, "format", data.format, kFormats);
+    if (file.format == data.format) {
+      file.header = data.header;
+      file.label_column = data.label_column;
+      file.text_column = data.text_column;
+    }
+    read_layout(entry, file);
+    entry.finish();
+    files.push_back(std::move(file));
+  }
+  return files;
+}
+
+json extra_train_to_json(const std::vector<ExtraTrainFile>& files) {
+  json list = json::array();
+  for (const ExtraTrainFile& file : files) {
+    json j = {{"path", file.path.string()}};
+    layout_to_json(file, j);
+    list.push_back(std::move(j));
+  }
+  return list;
+}
+
 }  // namespace
 
 DataConfig DataConfig::from_json(ConfigReader& r, TaskKind task, ModelType model_type,
@@ -249,19 +322,8 @@ DataConfig DataConfig::from_json(ConfigReader& r, TaskKind task, ModelType model
     k.train = read_path(r, "train", paths, true);
     k.valid = read_path(r, "valid", paths, true);
     k.test = read_path(r, "test", paths, true);
-    k.format = get_enum_value(r, "format", k.format, kFormats);
-    if (k.format == ClassificationFormat::kLabelText) {
-      for (const char* key : {"header", "label_column", "text_column"}) {
-        reject_key(r, key,
-                   "with \"format\": \"tsv\" or \"csv\" (label_text lines are "
-                   "\"<label> <text>\")");
-      }
-      k.header = false;
-    } else {
-      k.header = r.get_or<bool>("header", k.header);
-      k.label_column = read_column(r, "label_column", k.label_column);
-      k.text_column = read_column(r, "text_column", k.text_column);
-    }
+    read_layout(r, k);
+    k.extra_train = read_extra_train(r, k, paths);
     k.labels = r.get_or<std::vector<std::string>>("labels", {});
     if (hierarchical) {
       k.max_sentences = r.get_int_or<int>("max_sentences", 0, {.min = 0});
@@ -307,12 +369,8 @@ json DataConfig::to_json(TaskKind task, ModelType model_type) const {
     j["train"] = path_json(k.train);
     j["valid"] = path_json(k.valid);
     j["test"] = path_json(k.test);
-    j["format"] = name_of(k.format, kFormats);
-    if (k.format != ClassificationFormat::kLabelText) {
-      j["header"] = k.header;
-      j["label_column"] = column_to_json(k.label_column);
-      j["text_column"] = column_to_json(k.text_column);
-    }
+    layout_to_json(k, j);
+    j["extra_train"] = extra_train_to_json(k.extra_train);
     j["labels"] = k.labels.empty() ? json(nullptr) : json(k.labels);
     if (is_hierarchical_model(model_type)) {
       j["max_sentences"] = k.max_sentences;

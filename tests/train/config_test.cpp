@@ -29,6 +29,7 @@ class ConfigFiles {
     write("pairs.tsv", "x\ty\n");
     write("train.tsv", "label\ttext\npos\tgood\nneg\tbad\n");
     write("dev.tsv", "label\ttext\npos\tfine\n");
+    write("more.csv", "text,label\nnice,pos\n");
   }
 
   void write(const std::string& name, const std::string& text) {
@@ -99,6 +100,12 @@ std::map<std::string, json> all_variants() {
   json csv = minimal_classification("bigru_attention");
   csv["data"]["format"] = "label_text";
   v["label_text"] = csv;
+  json extra = minimal_classification("bigru_attention");
+  extra["data"]["label_column"] = "label";
+  extra["data"]["text_column"] = "text";
+  extra["data"]["extra_train"] = {{{"path", "train.tsv"}},
+                                  {{"path", "more.csv"}, {"format", "csv"}, {"label_column", 1}}};
+  v["extra_train"] = extra;
   return v;
 }
 
@@ -395,6 +402,57 @@ TEST(Config, TrainWindowIsForFlatClassifiers) {
   c = minimal_translation();
   c["data"]["train_window"] = 256;
   EXPECT_NE(files.error(c).find("data.train_window"), std::string::npos);
+}
+
+TEST(Config, ExtraTrainFilesTakeDataLayoutOrTheirFormatsDefaults) {
+  ConfigFiles files;
+  json c = minimal_classification("bigru_attention");
+  EXPECT_TRUE(files.load(c).config.data.classification.extra_train.empty());
+  EXPECT_EQ(files.load(c).resolved["data"]["extra_train"], json::array());
+  c["data"]["label_column"] = "label";
+  c["data"]["text_column"] = "text";
+  c["data"]["extra_train"] = {{{"path", "train.tsv"}},
+                              {{"path", "more.csv"}, {"format", "csv"}, {"label_column", 1}}};
+  const std::vector<ExtraTrainFile> extra = files.load(c).config.data.classification.extra_train;
+  ASSERT_EQ(extra.size(), 2u);
+  // The same format as data: data's layout (its column names).
+  EXPECT_EQ(extra[0].path, files.path("train.tsv"));
+  EXPECT_EQ(extra[0].format, ClassificationFormat::kTsv);
+  EXPECT_EQ(extra[0].label_column.name, "label");
+  EXPECT_EQ(extra[0].text_column.name, "text");
+  // Another format: that format's defaults (a header; label, then text), then its own keys.
+  EXPECT_EQ(extra[1].format, ClassificationFormat::kCsv);
+  EXPECT_TRUE(extra[1].header);
+  EXPECT_EQ(extra[1].label_column.index, 1);
+  EXPECT_EQ(extra[1].text_column.index, 1);
+
+  json bad = c;
+  bad["data"]["extra_train"] = {{{"format", "csv"}}};
+  EXPECT_EQ(files.error(bad), "data.extra_train[0].path: required key is missing");
+  bad["data"]["extra_train"] = {{{"path", "more.csv"}, {"paht", "x"}}};
+  EXPECT_EQ(files.error(bad), "data.extra_train[0].paht: unknown key (did you mean \"path\"?)");
+  bad["data"]["extra_train"] = {{{"path", "more.csv"}}, {{"path", "missing.tsv"}}};
+  EXPECT_NE(files.error(bad).find("data.extra_train[1].path: no such file: " +
+                                  files.path("missing.tsv").string()),
+            std::string::npos);
+  bad["data"]["extra_train"] = {{{"path", "more.csv"}, {"format", "label_text"}, {"header", true}}};
+  EXPECT_NE(files.error(bad).find("data.extra_train[0].header: only used with \"format\""),
+            std::string::npos)
+      << files.error(bad);
+  bad["data"]["extra_train"] = "more.csv";
+  EXPECT_NE(files.error(bad).find("data.extra_train: expected an array"), std::string::npos)
+      << files.error(bad);
+  // On the command line, its paths are relative to the current directory like any other.
+  const std::string message =
+      files.error(minimal_classification("bigru_attention"),
+                  {R"(data.extra_train=[{"path": "more.csv"}])"});
+  EXPECT_NE(message.find("data.extra_train[0].path: no such file: " +
+                         (fs::current_path() / "more.csv").string()),
+            std::string::npos)
+      << message;
+  c = minimal_translation();
+  c["data"]["extra_train"] = json::array();
+  EXPECT_NE(files.error(c).find("data.extra_train"), std::string::npos);
 }
 
 TEST(Config, AdversarialEpsilonIsForClassification) {

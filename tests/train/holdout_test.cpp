@@ -140,6 +140,41 @@ TEST(Holdout, WithoutValidationEveryExampleTrainsAndThereIsNoValidSplit) {
                    "the run trained without validation (train.valid_every 0)");
 }
 
+TEST(Holdout, ExtraTrainFilesAreNeverHeldOutAndTakeTheTrainingClasses) {
+  // data.extra_train is another corpus: validation stays data.train's own, and an extra file's
+  // labels map to data.train's class ids whatever order they come in.
+  testing::TempDir dir;
+  {
+    std::ofstream train(dir.path() / "train.tsv");
+    train << "label\ttext\n";
+    for (int i = 0; i < 200; ++i) train << (i % 2 ? "pos" : "neg") << "\treview " << i << "\n";
+    std::ofstream(dir.path() / "more.txt") << "pos more 0\npos more 1\nneg more 2\n";
+    std::ofstream(dir.path() / "bad.txt") << "pos fine\nneutral not a training class\n";
+  }
+  std::ofstream(dir.path() / "config.json") << R"({
+    "task": "classification", "run_dir": "run",
+    "data": {"train": "train.tsv", "valid_holdout": 50, "valid_holdout_block": 10,
+             "extra_train": [{"path": "more.txt", "format": "label_text"}]},
+    "model": {"type": "bigru_attention"},
+    "train": {"max_epochs": 1, "optimizer": {"lr": 0.001}}
+  })";
+  Config config = load_config(dir.path() / "config.json", {}).config;
+  config.data.classification.labels = training_labels(config);
+  ASSERT_EQ(config.data.classification.labels, (std::vector<std::string>{"neg", "pos"}));
+  const ClassificationText text = read_classification_text(config);
+  EXPECT_EQ(text.train.texts.size(), 150u);
+  EXPECT_EQ(text.valid.texts.size(), 50u);
+  for (const std::string& t : text.valid.texts) EXPECT_EQ(t.rfind("review ", 0), 0u) << t;
+
+  const std::vector<ClassificationData> extra = read_extra_train(config);
+  ASSERT_EQ(extra.size(), 1u);
+  EXPECT_EQ(extra[0].texts, (std::vector<std::string>{"more 0", "more 1", "more 2"}));
+  EXPECT_EQ(extra[0].labels, (std::vector<std::int32_t>{1, 1, 0}));  // "pos" is class 1
+
+  config.data.classification.extra_train[0].path = dir.path() / "bad.txt";
+  EXPECT_THROW_MSG(read_extra_train(config), "bad.txt:2: unknown label 'neutral'");
+}
+
 TEST(Holdout, RefusesToHoldOutEverything) {
   Rng rng = task_detail::holdout_rng(7);
   EXPECT_THROW(holdout_indices(10, 10, 1, rng, "examples"), Error);

@@ -276,6 +276,50 @@ TEST(Trainer, WithoutValidationEveryExampleTrainsAndTheFinalModelIsTheBest) {
   expect_resume_logs_the_same_losses(dir.path(), config, {"train.valid_every=0"}, 60, all);
 }
 
+TEST(Trainer, ExtraTrainFilesTrainExactlyAsIfAppendedToTheTrainingFile) {
+  // data.extra_train: another corpus with the same classes in its own layout (CSV, text before
+  // label, other column names) trains as its rows appended to data.train would.
+  TempDir dir;
+  json config = testing::tiny_classification_config(dir.path());
+  config["train"]["max_steps"] = 60;
+  config["train"]["valid_every"] = 30;
+  const std::vector<std::string> rows = read_lines((dir / "train.tsv").string());  // header + 3000
+  {
+    std::ofstream first(dir / "first.tsv"), rest(dir / "rest.csv");
+    first << rows[0] << '\n';
+    rest << "review,sentiment\n";
+    for (std::size_t i = 1; i < rows.size(); ++i) {
+      if (i <= 1000) {
+        first << rows[i] << '\n';
+      } else {
+        const std::size_t tab = rows[i].find('\t');
+        std::string text = rows[i].substr(tab + 1);
+        for (std::size_t q = text.find('"'); q != std::string::npos; q = text.find('"', q + 2)) {
+          text.insert(q, 1, '"');  // CSV writes a quote inside a quoted field twice
+        }
+        rest << '"' << text << "\"," << rows[i].substr(0, tab) << '\n';
+      }
+    }
+  }
+  const Trained whole = train_config(dir.path(), config, {"run_dir=" + (dir / "whole").string()});
+  config["data"]["train"] = "first.tsv";
+  config["data"]["extra_train"] = json::array(
+      {{{"path", "rest.csv"}, {"format", "csv"}, {"text_column", "review"},
+        {"label_column", "sentiment"}}});
+  const Trained split = train_config(dir.path(), config, {"run_dir=" + (dir / "split").string()});
+  EXPECT_NE(split.log.find("train: 1000 examples from"), std::string::npos) << split.log;
+  EXPECT_NE(split.log.find("train: 2000 more examples from " + (dir / "rest.csv").string() +
+                           " (data.extra_train)"),
+            std::string::npos)
+      << split.log;
+  const std::vector<json> a = records(whole.metrics, "train");
+  const std::vector<json> b = records(split.metrics, "train");
+  ASSERT_EQ(a.size(), b.size());
+  for (std::size_t i = 0; i < a.size(); ++i) EXPECT_EQ(a[i]["loss"], b[i]["loss"]) << i;
+  EXPECT_EQ(records(whole.metrics, "valid").back()["accuracy"],
+            records(split.metrics, "valid").back()["accuracy"]);
+}
+
 TEST(Trainer, TranslationTrainsWithoutValidationToo) {
   TempDir dir;
   json config = testing::tiny_translation_config(dir.path());

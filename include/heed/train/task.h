@@ -93,6 +93,10 @@ struct ClassificationText {
   ClassificationData train, valid;
 };
 ClassificationText read_classification_text(const Config& config);
+// data.extra_train's files (training only; the task appends them to `train`), each read with its
+// own layout and data.labels (resolved), so that an unknown label is an error naming the file and
+// line and class ids are data.train's.
+std::vector<ClassificationData> read_extra_train(const Config& config);
 
 // One split by name: "valid" (as above) or "test" (data.test; an error if it has none).
 ParallelText read_translation_split(const Config& config, const std::string& split);
