@@ -22,14 +22,17 @@ namespace {
 using task_detail::describe_filter;
 using task_detail::describe_read;
 
-ClassificationReadOptions read_options(const Config& config) {
-  const ClassificationDataConfig& c = config.data.classification;
-  return {.format = c.format,
-          .has_header = c.header,
-          .label_column = c.label_column,
-          .text_column = c.text_column,
-          .labels = c.labels,
+// How to read a file laid out as `layout` (data's own unless given) with the config's classes.
+ClassificationReadOptions read_options(const Config& config, const ClassificationLayout& layout) {
+  return {.format = layout.format,
+          .has_header = layout.header,
+          .label_column = layout.label_column,
+          .text_column = layout.text_column,
+          .labels = config.data.classification.labels,
           .skip_malformed = config.data.skip_malformed};
+}
+ClassificationReadOptions read_options(const Config& config) {
+  return read_options(config, config.data.classification);
 }
 
 DocumentLimits document_limits(const Config& config) {
@@ -261,12 +264,7 @@ std::vector<ClassificationData> read_extra_train(const Config& config) {
         "read_extra_train: data.labels must be resolved (training_labels) first, so that class "
         "ids follow data.train's");
   for (const ExtraTrainFile& file : config.data.classification.extra_train) {
-    ClassificationReadOptions options = read_options(config);
-    options.format = file.format;
-    options.has_header = file.header;
-    options.label_column = file.label_column;
-    options.text_column = file.text_column;
-    files.push_back(read_classification(file.path.string(), options));
+    files.push_back(read_classification(file.path.string(), read_options(config, file)));
   }
   return files;
 }
@@ -288,17 +286,13 @@ ClassificationData read_classification_split(const Config& config, const std::st
 ClassificationData read_classification_file(const Config& config,
                                             const std::filesystem::path& file,
                                             std::optional<ClassificationFormat> format) {
-  ClassificationReadOptions options = read_options(config);
-  if (format && *format != options.format) {
-    // Another format than the config's: its own defaults (a header; label, then text), the
-    // config's class names, so that class ids still match the model's.
-    const ClassificationReadOptions defaults;
-    options.format = *format;
-    options.has_header = defaults.has_header;
-    options.label_column = defaults.label_column;
-    options.text_column = defaults.text_column;
+  if (format && *format != config.data.classification.format) {
+    // Another format than the config's: its own defaults (a header; label, then text), as for a
+    // data.extra_train file; the config's class names, so that class ids match the model's.
+    return read_classification(file.string(),
+                               read_options(config, ClassificationLayout{.format = *format}));
   }
-  return read_classification(file.string(), options);
+  return read_classification(file.string(), read_options(config));
 }
 
 std::vector<std::string> training_labels(const Config& config) {

@@ -231,11 +231,9 @@ Column read_column(ConfigReader& r, std::string_view key, Column fallback) {
 
 json column_to_json(const Column& c) { return c.name.empty() ? json(c.index) : json(c.name); }
 
-// How a classification file is laid out (format, header, label and text columns): the same keys
-// for data itself and for each data.extra_train file. `Layout` is ClassificationDataConfig or
-// ExtraTrainFile; `layout` holds the defaults on entry.
-template <typename Layout>
-void read_layout(ConfigReader& r, Layout& layout) {
+// The layout keys (format, header, label and text columns), of data itself or of a
+// data.extra_train file; `layout` holds the defaults on entry.
+void read_layout(ConfigReader& r, ClassificationLayout& layout) {
   layout.format = get_enum_value(r, "format", layout.format, kFormats);
   if (layout.format == ClassificationFormat::kLabelText) {
     for (const char* key : {"header", "label_column", "text_column"}) {
@@ -251,8 +249,7 @@ void read_layout(ConfigReader& r, Layout& layout) {
   }
 }
 
-template <typename Layout>
-void layout_to_json(const Layout& layout, json& j) {
+void layout_to_json(const ClassificationLayout& layout, json& j) {
   j["format"] = name_of(layout.format, kFormats);
   if (layout.format != ClassificationFormat::kLabelText) {
     j["header"] = layout.header;
@@ -279,13 +276,10 @@ std::vector<ExtraTrainFile> read_extra_train(ConfigReader& r, const Classificati
     ExtraTrainFile file;
     file.path = read_path(entry, "path", paths, true);
     if (file.path.empty()) entry.fail("path", "required key is missing");
-    file.format = get_enum_value(entry, "format", data.format, kFormats);
-    if (file.format == data.format) {
-      file.header = data.header;
-      file.label_column = data.label_column;
-      file.text_column = data.text_column;
+    if (get_enum_value(entry, "format", data.format, kFormats) == data.format) {
+      static_cast<ClassificationLayout&>(file) = data;
     }
-    read_layout(entry, file);
+    read_layout(entry, file);  // reads "format" again, into the defaults chosen above
     entry.finish();
     files.push_back(std::move(file));
   }

@@ -93,27 +93,27 @@ struct TranslationDataConfig {
   std::string src_lang, tgt_lang;  // names only (and the file names of "prefix" splits)
 };
 
-// A further labeled training file (data.extra_train): another corpus with the same classes,
-// laid out its own way. Each layout key defaults to data's own when the format is the same, else
-// to the format's defaults (a header; label, then text).
-struct ExtraTrainFile {
-  std::filesystem::path path;
+// How a classification file is laid out: the keys data and each data.extra_train file share.
+struct ClassificationLayout {
   ClassificationFormat format = ClassificationFormat::kTsv;
   bool header = true;
   Column label_column = Column::at(0);
   Column text_column = Column::at(1);
 };
 
-struct ClassificationDataConfig {
+// A further labeled training file (data.extra_train): another corpus with the same classes,
+// laid out its own way. Its layout defaults to data's when the format is the same, else to the
+// format's defaults (a header; label, then text).
+struct ExtraTrainFile : ClassificationLayout {
+  std::filesystem::path path;
+};
+
+struct ClassificationDataConfig : ClassificationLayout {
   std::filesystem::path train, valid, test;
   // Training only, appended to data.train after a holdout is drawn from it (so validation stays
   // data.train's own); their labels must be among data.train's classes. The tokenizer learns
   // from their text too.
   std::vector<ExtraTrainFile> extra_train;
-  ClassificationFormat format = ClassificationFormat::kTsv;
-  bool header = true;
-  Column label_column = Column::at(0);
-  Column text_column = Column::at(1);
   std::vector<std::string> labels;  // empty: the training file's labels, sorted
   // Hierarchical models ("han"): documents split into sentences (sentence_split.h).
   int max_sentences = 0;  // sentences kept per document (0: all)
